@@ -1,0 +1,55 @@
+# The two commands a new machine needs are `make run` and `make test`; both set up
+# what they need themselves (a .venv with the pinned packages, the local DynamoDB)
+# and are safe to run again.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test lint format lock setup clean
+
+setup: $(STAMP_PY) $(STAMP_NODE)
+
+# Reinstall only when a requirements file changes.
+$(STAMP_PY): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+# dynalite, the embedded DynamoDB, pinned by package-lock.json.
+$(STAMP_NODE): package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js >= 20 is required (for the embedded DynamoDB, dynalite)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+var:
+	@mkdir -p var
+
+# Starts dynalite (data under var/), migrates, creates the tables and serves
+# http://127.0.0.1:8000/ until Ctrl-C.
+run: export DEBUG ?= 1
+run: setup var
+	honcho start
+
+test: setup
+	pytest
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+format: setup
+	ruff format .
+	ruff check --fix .
+
+# Recompile the pinned requirements from requirements*.in.
+lock: $(STAMP_PY)
+	pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache

@@ -1,0 +1,1 @@
+"""Decisions: the decision log (ingest, outcomes, queries, timeline pages)."""

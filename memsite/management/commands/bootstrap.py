@@ -1,0 +1,38 @@
+"""manage.py bootstrap: what `make run` does before serving. Waits for DynamoDB, migrates
+Django's own database, creates the tables. Safe to run any number of times."""
+
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from memsite import storage
+from memsite.storage.provision import create_tables
+
+
+class Command(BaseCommand):
+    help = "Wait for DynamoDB, migrate Django's database and create the DynamoDB tables."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for DynamoDB (default 30)")
+
+    def handle(self, *args, wait: float, **options):
+        # The request gateway's few quick retries suit polling; creation gets the patient one.
+        self._wait_for_dynamodb(storage.gateway("request"), wait)
+        gateway = storage.gateway("worker")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Django database migrated")
+        created = create_tables(gateway, storage.ALL_TABLES, report=self.stdout.write)
+        self.stdout.write(f"DynamoDB tables ready ({len(created)} created) at {gateway.config.description}")
+
+    def _wait_for_dynamodb(self, gateway: storage.Gateway, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        self.stdout.write(f"waiting for {gateway.config.description} ...")
+        while True:
+            try:
+                gateway.call("ListTables", Limit=1)
+                return
+            except storage.Unavailable as exc:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"DynamoDB did not answer within {wait:.0f} s: {exc}") from exc
+                time.sleep(0.5)

@@ -1,0 +1,40 @@
+"""DynamoDB: which endpoint, which region, which table names.
+
+Three backends, chosen from the environment:
+  embedded  (default)  dynalite started by the project on 127.0.0.1 (`make run`, tests)
+  endpoint             AWS_ENDPOINT_URL_DYNAMODB is set: that endpoint, standard AWS credential chain
+  aws                  DYNAMODB_BACKEND=aws: real AWS, standard credential chain
+"""
+
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+
+from memsite.env import env_choice, env_int, env_str, env_url
+from memsite.settings.base import VAR_DIR
+
+DYNAMODB_ENDPOINT_URL = env_url("AWS_ENDPOINT_URL_DYNAMODB", None, schemes=("http", "https"))
+DYNAMODB_BACKEND = env_choice(
+    "DYNAMODB_BACKEND", ("embedded", "endpoint", "aws"), "endpoint" if DYNAMODB_ENDPOINT_URL else "embedded"
+)
+if DYNAMODB_BACKEND == "endpoint" and not DYNAMODB_ENDPOINT_URL:
+    raise ImproperlyConfigured("DYNAMODB_BACKEND=endpoint needs AWS_ENDPOINT_URL_DYNAMODB")
+
+DYNAMODB_TABLE_PREFIX = env_str("DYNAMODB_TABLE_PREFIX", "memsite_")
+if not re.fullmatch(r"[A-Za-z0-9_.-]{0,200}", DYNAMODB_TABLE_PREFIX):
+    raise ImproperlyConfigured(
+        f"environment variable DYNAMODB_TABLE_PREFIX={DYNAMODB_TABLE_PREFIX!r}: "
+        "expected letters, digits, '_', '-' or '.' (DynamoDB table-name characters)"
+    )
+
+AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
+
+# The embedded dynalite: its port, and where `make run` keeps its data.
+EMBEDDED_DYNAMODB_PORT = env_int("EMBEDDED_DYNAMODB_PORT", 8765, minimum=1, maximum=65535)
+EMBEDDED_DYNAMODB_PATH = VAR_DIR / "dynalite"
+
+# Request paths fail fast (the client retries); workers wait longer before giving up.
+DYNAMODB_CONNECT_TIMEOUT_SECONDS = 2
+DYNAMODB_READ_TIMEOUT_SECONDS = 5
+DYNAMODB_MAX_ATTEMPTS_REQUEST = 3
+DYNAMODB_MAX_ATTEMPTS_WORKER = 8

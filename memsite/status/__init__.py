@@ -1,0 +1,1 @@
+"""The system status page: storage backend, tables, TTL, item counts, Redis."""

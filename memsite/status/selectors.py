@@ -1,0 +1,61 @@
+"""Reads for the status page. Each check reports its own failure instead of raising,
+so one service down still leaves a page that says what is wrong."""
+
+import re
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+
+from memsite import storage
+from memsite.storage.provision import TableStatus, describe_tables
+
+
+@dataclass(frozen=True)
+class StorageStatus:
+    backend: str
+    description: str
+    table_prefix: str
+    tables: list[TableStatus]
+    error: str | None
+    ttl_api: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.error is None and all(table.exists and table.status == "ACTIVE" for table in self.tables)
+
+
+@dataclass(frozen=True)
+class RedisStatus:
+    url: str
+    reachable: bool
+    detail: str
+
+
+def storage_status() -> StorageStatus:
+    gateway = storage.gateway("request")
+    config = gateway.config
+    try:
+        tables, error = describe_tables(gateway, storage.ALL_TABLES), None
+    except storage.StorageError as exc:
+        tables, error = [], str(exc)
+    return StorageStatus(
+        backend=config.backend,
+        description=config.description,
+        table_prefix=config.table_prefix,
+        tables=tables,
+        error=error,
+        # dynalite answers DescribeTimeToLive (always DISABLED) but cannot enable TTL.
+        ttl_api=config.backend != "embedded",
+    )
+
+
+def redis_status() -> RedisStatus:
+    url = settings.REDIS_URL
+    shown = re.sub(r"://[^@/]*@", "://***@", url)  # never show a password
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        info = client.info("server")
+        return RedisStatus(url=shown, reachable=True, detail=f"Redis {info.get('redis_version', '?')}")
+    except redis.RedisError as exc:
+        return RedisStatus(url=shown, reachable=False, detail=str(exc))

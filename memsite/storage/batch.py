@@ -1,0 +1,76 @@
+"""Batch writes (25 items a request) and batch gets (100 keys a request).
+
+DynamoDB may accept part of a batch and hand the rest back as UnprocessedItems /
+UnprocessedKeys when a partition is busy; those are retried with exponential backoff
+and full jitter, and only if they are still refused after the last attempt is the
+batch Unavailable. Puts are idempotent, so a retried item is never stored twice.
+"""
+
+import itertools
+import json
+import random
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from memsite.storage.errors import Unavailable
+from memsite.storage.gateway import Gateway
+from memsite.storage.tables import PK, SK
+
+WRITE_CHUNK = 25
+GET_CHUNK = 100
+MAX_ROUNDS = 8
+BASE_DELAY_SECONDS = 0.05
+MAX_DELAY_SECONDS = 2.0
+
+
+def _backoff(round_number: int) -> None:
+    time.sleep(random.uniform(0, min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2**round_number)))
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _unique_by_key(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DynamoDB refuses a batch naming one key twice; the later item wins, as with two puts."""
+    by_key = {(json.dumps(item[PK]), json.dumps(item[SK])): item for item in chunk}
+    return list(by_key.values())
+
+
+def write_all(gateway: Gateway, table_name: str, items: Iterable[dict[str, Any]]) -> int:
+    written = 0
+    for chunk in map(_unique_by_key, _chunks(items, WRITE_CHUNK)):
+        requests = [{"PutRequest": {"Item": item}} for item in chunk]
+        for round_number in range(MAX_ROUNDS):
+            response = gateway.call("BatchWriteItem", RequestItems={table_name: requests})
+            requests = response.get("UnprocessedItems", {}).get(table_name, [])
+            if not requests:
+                break
+            _backoff(round_number)
+        else:
+            raise Unavailable(
+                f"{len(requests)} items still unprocessed after {MAX_ROUNDS} attempts; "
+                f"{written + len(chunk) - len(requests)} were written",
+                operation="BatchWriteItem",
+            )
+        written += len(chunk)
+    return written
+
+
+def get_all(gateway: Gateway, table_name: str, keys: list[dict[str, Any]], *, consistent: bool) -> list[dict]:
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(keys, GET_CHUNK):
+        pending: dict[str, Any] = {table_name: {"Keys": chunk, "ConsistentRead": consistent}}
+        for round_number in range(MAX_ROUNDS):
+            response = gateway.call("BatchGetItem", RequestItems=pending)
+            found.extend(response.get("Responses", {}).get(table_name, []))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            _backoff(round_number)
+        else:
+            raise Unavailable(f"keys still unprocessed after {MAX_ROUNDS} attempts", operation="BatchGetItem")
+    return found

@@ -1,0 +1,110 @@
+"""The item codec: Python values and pydantic records <-> DynamoDB attribute values.
+
+Floats travel as Decimal built from their shortest repr, so 0.1 is stored as "0.1",
+not as 0.1000000000000000055511151231257827. Numbers come back as int when integral
+and float otherwise (DynamoDB keeps one number type, so 2.0 returns as 2; a pydantic
+field typed float turns it back). NaN and infinity have no DynamoDB form and are
+refused with the path of the offending value.
+"""
+
+import enum
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import BaseModel
+from ulid import ULID
+
+from memsite.storage.errors import InvalidValue
+
+# DynamoDB allows 32 levels of nesting in one attribute.
+MAX_DEPTH = 32
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _to_dynamo_value(value: Any, path: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise InvalidValue(f"{path}: nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int, bytes)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidValue(f"{path}: {value} is not a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidValue(f"{path}: {value} is not a finite number")
+        return value
+    if isinstance(value, datetime):
+        return format_timestamp(value, path)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return _to_dynamo_value(value.value, path, depth)
+    if isinstance(value, (uuid.UUID, ULID)):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _to_dynamo_value(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    raise InvalidValue(f"{path}: values of type {type(value).__name__} cannot be stored")
+
+
+def format_timestamp(moment: datetime, path: str = "timestamp") -> str:
+    """UTC ISO-8601 with milliseconds ("2026-11-27T09:30:00.123Z"): sorts as text, as sort keys need."""
+    if moment.tzinfo is None:
+        raise InvalidValue(f"{path}: datetime without a time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo_value(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return {_from_dynamo_value(v) for v in value}
+    if hasattr(value, "value") and type(value).__name__ == "Binary":
+        return bytes(value.value)
+    return value
+
+
+def encode_value(value: Any, path: str = "value") -> dict[str, Any]:
+    """One Python value -> one attribute value ({"S": ...}, {"N": ...}, {"M": ...}, ...)."""
+    return _serializer.serialize(_to_dynamo_value(value, path, 0))
+
+
+def decode_value(attribute: Mapping[str, Any]) -> Any:
+    return _from_dynamo_value(_deserializer.deserialize(attribute))
+
+
+def encode_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A dict of top-level attributes -> a DynamoDB item. None values are left out."""
+    return {name: encode_value(value, name) for name, value in item.items() if value is not None}
+
+
+def decode_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return {name: decode_value(attribute) for name, attribute in item.items()}
+
+
+def encode_model(record: BaseModel) -> dict[str, dict[str, Any]]:
+    """A pydantic record -> a DynamoDB item.
+
+    Dumped in Python mode, not JSON mode: JSON mode would turn NaN into null silently.
+    Datetimes become UTC ISO-8601 strings with milliseconds.
+    """
+    return encode_item(record.model_dump(mode="python", exclude_none=True))
+
+
+def decode_model(item: Mapping[str, Mapping[str, Any]], model: type[ModelT]) -> ModelT:
+    return model.model_validate(decode_item(item))

@@ -1,0 +1,108 @@
+"""The choke point: every DynamoDB call goes through Gateway.call.
+
+Here, and only here, botocore errors become the storage error family (keeping the AWS
+error code), and consumed capacity is asked for and metered.
+"""
+
+import logging
+import re
+import threading
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+
+from memsite.storage.capacity import METERED_OPERATIONS, CapacityMeter
+from memsite.storage.client import build_client
+from memsite.storage.codec import decode_item
+from memsite.storage.config import StorageConfig
+from memsite.storage.errors import Conflict, NotFound, NotSupported, StorageError, TooLarge, Unavailable
+
+logger = logging.getLogger(__name__)
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+    }
+)
+_CONNECTION_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+# AWS and both emulators word the 400 KB refusal differently; all mention the item size.
+_TOO_LARGE = re.compile(r"item size|size of the item|maximum allowed size|exceeds.*400", re.IGNORECASE)
+
+
+def _method_name(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def translate_client_error(exc: ClientError, operation: str) -> StorageError:
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "Unknown")
+    message = error.get("Message", str(exc))
+    context = {"aws_code": code, "operation": operation}
+    if code == "ConditionalCheckFailedException":
+        old = exc.response.get("Item")
+        return Conflict(message or "condition failed", current=decode_item(old) if old else None, **context)
+    if code == "ResourceNotFoundException":
+        return NotFound(f"{message} (have the tables been created? manage.py dynamodb_tables create)", **context)
+    if code == "ResourceInUseException":
+        return Conflict(message, **context)
+    if code == "ItemCollectionSizeLimitExceededException" or (code == "ValidationException" and _TOO_LARGE.search(message)):
+        return TooLarge(f"item is over DynamoDB's 400 KB limit: {message}", **context)
+    if code in _TRANSIENT_CODES:
+        return Unavailable(f"DynamoDB is throttling or failing ({code}); retry later", **context)
+    if code in {"UnknownOperationException", "UnrecognizedOperationException"}:
+        return NotSupported(f"the endpoint does not implement {operation}", **context)
+    return StorageError(f"{operation} failed: {code}: {message}", **context)
+
+
+class Gateway:
+    """One DynamoDB client (built lazily, injectable) and the meter of what it consumed."""
+
+    def __init__(self, config: StorageConfig, *, client: Any = None, meter: CapacityMeter | None = None) -> None:
+        self.config = config
+        self.meter = meter or CapacityMeter()
+        self._client = client
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = build_client(self.config)
+        return self._client
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        if operation in METERED_OPERATIONS:
+            params.setdefault("ReturnConsumedCapacity", "INDEXES")
+        method = getattr(self.client, _method_name(operation))
+        try:
+            response = method(**params)
+        except ClientError as exc:
+            raise translate_client_error(exc, operation) from exc
+        except _CONNECTION_ERRORS as exc:
+            raise Unavailable(
+                f"DynamoDB at {self.config.description} is not answering: {exc}", operation=operation
+            ) from exc
+        except NoCredentialsError as exc:
+            raise StorageError("no AWS credentials found for DynamoDB", operation=operation) from exc
+        except ParamValidationError as exc:
+            raise StorageError(f"{operation}: invalid request: {exc}", operation=operation) from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"{operation} failed: {exc}", operation=operation) from exc
+        if operation in METERED_OPERATIONS:
+            self.meter.record(operation, response.get("ConsumedCapacity"))
+        return response

@@ -1,0 +1,160 @@
+"""One table, bound to the gateway: single-item reads and writes, query pages, batches.
+
+Repositories in the apps build on this; they pass and receive plain decoded dicts
+(their mappers know the attribute names), never raw attribute values.
+"""
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from memsite.storage import batch, paging
+from memsite.storage.codec import decode_item, encode_item, encode_value
+from memsite.storage.errors import Conflict, NotFound
+from memsite.storage.gateway import Gateway
+from memsite.storage.paging import Page, SortCondition
+from memsite.storage.tables import PK, SK, TableSpec
+from memsite.storage.ttl import is_live, now_epoch
+
+Item = dict[str, Any]
+VERSION = "version"
+
+
+@dataclass(frozen=True)
+class PutResult:
+    created: bool  # False: an identical item was already there (an idempotent retry)
+    item: Item
+
+
+class Table:
+    def __init__(self, spec: TableSpec, gateway: Gateway) -> None:
+        self.spec = spec
+        self.gateway = gateway
+        self.name = spec.physical_name(gateway.config.table_prefix)
+
+    def _key(self, key: Mapping[str, Any]) -> dict[str, Any]:
+        return {PK: encode_value(key[PK], PK), SK: encode_value(key[SK], SK)}
+
+    def _live(self, item: Item) -> bool:
+        return is_live(item, self.spec.ttl_attribute)
+
+    def find(self, key: Mapping[str, Any], *, consistent: bool = False) -> Item | None:
+        """The item, or None if it does not exist or has expired."""
+        response = self.gateway.call("GetItem", TableName=self.name, Key=self._key(key), ConsistentRead=consistent)
+        item = decode_item(response["Item"]) if "Item" in response else None
+        return item if item is not None and self._live(item) else None
+
+    def get(self, key: Mapping[str, Any], *, consistent: bool = False) -> Item:
+        item = self.find(key, consistent=consistent)
+        if item is None:
+            raise NotFound(f"no item {key[PK]} / {key[SK]} in {self.spec.logical_name}")
+        return item
+
+    def put(self, item: Mapping[str, Any]) -> None:
+        """Unconditional write: for items whose last writer may win (CURRENT state, STM keys)."""
+        self.gateway.call("PutItem", TableName=self.name, Item=encode_item(item))
+
+    def put_new(self, item: Mapping[str, Any]) -> PutResult:
+        """Create-once write. A retry with identical content is not an error: it returns
+        created=False; different content under the same key raises Conflict."""
+        try:
+            self.gateway.call(
+                "PutItem",
+                TableName=self.name,
+                Item=encode_item(item),
+                # The key must be free; an expired item still holds its key until it is deleted.
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return PutResult(created=True, item=dict(item))
+        except Conflict as conflict:
+            # dynalite does not return the old item with the failure; read it instead.
+            current = conflict.current or self.find(item, consistent=True)
+            if current == _without_none(item):
+                return PutResult(created=False, item=current)
+            raise Conflict(
+                f"{item[PK]} / {item[SK]} already exists with different content",
+                current=current,
+                aws_code=conflict.aws_code,
+                operation="PutItem",
+            ) from None
+
+    def update_versioned(self, key: Mapping[str, Any], changes: Mapping[str, Any], *, expected_version: int) -> Item:
+        """Optimistic locking: apply `changes` only if the stored version is `expected_version`
+        (0: the item must not exist yet); the version goes up by one. Conflict otherwise."""
+        names = {"#v": VERSION} | {f"#a{i}": name for i, name in enumerate(changes)}
+        values = {":next": {"N": str(expected_version + 1)}}
+        values |= {f":a{i}": encode_value(value, name) for i, (name, value) in enumerate(changes.items())}
+        assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(changes)))
+        if expected_version == 0:
+            condition = "attribute_not_exists(#v)"
+        else:
+            condition = "#v = :expected"
+            values[":expected"] = {"N": str(expected_version)}
+        try:
+            response = self.gateway.call(
+                "UpdateItem",
+                TableName=self.name,
+                Key=self._key(key),
+                UpdateExpression="SET " + ", ".join(filter(None, [assignments, "#v = :next"])),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Conflict as conflict:
+            current = conflict.current or self.find(key, consistent=True)
+            stored = current.get(VERSION) if current else None
+            raise Conflict(
+                f"{key[PK]} / {key[SK]} is at version {stored}, not {expected_version}",
+                current=current,
+                aws_code=conflict.aws_code,
+                operation="UpdateItem",
+            ) from None
+        return decode_item(response["Attributes"])
+
+    def delete(self, key: Mapping[str, Any]) -> None:
+        self.gateway.call("DeleteItem", TableName=self.name, Key=self._key(key))
+
+    def query_page(
+        self,
+        partition_value: str,
+        *,
+        index: str | None = None,
+        sort: SortCondition | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        newest_first: bool = True,
+    ) -> Page:
+        """One page (one Query call) of a partition, live items only, with the cursor to the next."""
+        return paging.query_page(
+            self, partition_value, index=index, sort=sort, limit=limit, cursor=cursor, newest_first=newest_first
+        )
+
+    def query_all(self, partition_value: str, **options: Any) -> Iterator[Item]:
+        """Every live item of a partition, following the pages (offline work and tests)."""
+        cursor = None
+        while True:
+            page = self.query_page(partition_value, cursor=cursor, **options)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def batch_write(self, items: Iterable[Mapping[str, Any]]) -> int:
+        """Put many items (25 per request), retrying unprocessed ones; returns how many were written."""
+        return batch.write_all(self.gateway, self.name, (encode_item(item) for item in items))
+
+    def batch_get(self, keys: Iterable[Mapping[str, Any]], *, consistent: bool = False) -> list[Item]:
+        """The live items among `keys` (100 per request), in no particular order."""
+        encoded = [self._key(key) for key in keys]
+        found = batch.get_all(self.gateway, self.name, encoded, consistent=consistent)
+        now = now_epoch()
+        return [item for item in map(decode_item, found) if is_live(item, self.spec.ttl_attribute, now)]
+
+
+def _without_none(item: Mapping[str, Any]) -> Item:
+    """What a stored copy of `item` looks like: the codec leaves out None values."""
+    return decode_item(encode_item(item))

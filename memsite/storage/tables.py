@@ -1,0 +1,177 @@
+"""The four tables: the single source of truth for their keys, indexes and TTL.
+
+`dynamodb_tables create`, the CloudFormation template, the status page and the tests
+all read these specs. Key shapes are the user's (see docs/storage.md):
+
+  agent_decisions   pk agent:{agent_id}#decision#{type}   sk {timestamp}#{decision_id}
+  agent_memory_ltm  pk agent:{agent_id}#memory#{type}     sk {pattern_id} (plus version items)
+  agent_state       pk agent:{agent_id}                   sk {state_type}
+  agent_signals     pk signal#{type}                      sk {timestamp}#{signal_id}
+
+Index partition keys that would gather every agent's traffic carry a day bucket
+(type#TRADE_EXECUTION#2026-11-27), so no index partition grows without bound.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AttributeType = Literal["S", "N"]
+Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
+
+# Every table uses the same generic key attribute names; what goes in them is the
+# repositories' business (their _to_item / _from_item mappers).
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: str
+    sort_key: str | None
+    purpose: str
+    key_types: dict[str, AttributeType] = field(default_factory=dict)
+    projection: Projection = "ALL"
+    sparse: bool = False
+
+    def attribute_type(self, attribute: str) -> AttributeType:
+        return self.key_types.get(attribute, "S")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_name: str
+    purpose: str
+    partition_key_shape: str
+    sort_key_shape: str
+    indexes: tuple[IndexSpec, ...] = ()
+    ttl_attribute: str | None = None
+    ttl_note: str = ""
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}{self.logical_name}"
+
+    def index(self, name: str) -> IndexSpec:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        raise KeyError(f"table {self.logical_name} has no index {name!r}")
+
+    def attribute_definitions(self) -> dict[str, AttributeType]:
+        """Every key attribute of the table and its indexes, with its type."""
+        definitions: dict[str, AttributeType] = {PK: "S", SK: "S"}
+        for index in self.indexes:
+            for attribute in (index.partition_key, index.sort_key):
+                if attribute:
+                    definitions[attribute] = index.attribute_type(attribute)
+        return definitions
+
+
+AGENT_DECISIONS = TableSpec(
+    logical_name="agent_decisions",
+    purpose="Every decision of every agent: context, reasoning, outcome.",
+    partition_key_shape="agent:{agent_id}#decision#{type}",
+    sort_key_shape="{timestamp}#{decision_id}",
+    ttl_attribute=TTL_ATTRIBUTE,
+    ttl_note="90 days after the decision",
+    indexes=(
+        IndexSpec(
+            name="by_agent",
+            partition_key="agent_pk",
+            sort_key="agent_sk",
+            purpose="one agent's timeline across types: agent:{agent_id} / {timestamp}#{decision_id}",
+        ),
+        IndexSpec(
+            name="by_type",
+            partition_key="type_pk",
+            sort_key="type_sk",
+            purpose="one type, all agents, in a time range: type#{type}#{day} / {timestamp}#{decision_id}",
+        ),
+        IndexSpec(
+            name="by_outcome",
+            partition_key="outcome_pk",
+            sort_key="outcome_sk",
+            purpose="decisions by outcome status: outcome#{status}#{day} / {timestamp}#{decision_id}",
+        ),
+        IndexSpec(
+            name="stm",
+            partition_key="stm_pk",
+            sort_key="stm_sk",
+            purpose="sparse: only decisions not yet consolidated: stm#{agent_id} / {timestamp}#{decision_id}",
+            sparse=True,
+        ),
+    ),
+)
+
+AGENT_MEMORY_LTM = TableSpec(
+    logical_name="agent_memory_ltm",
+    purpose="Long-term memory: patterns, strategies, archetypes, configuration history, with versions.",
+    partition_key_shape="agent:{agent_id}#memory#{type}  (type: PATTERN, STRATEGY, ARCHETYPE, CONFIG)",
+    sort_key_shape="{pattern_id}, and {pattern_id}#v{version} for versions",
+    ttl_note="none: long-term memory is kept",
+    indexes=(
+        IndexSpec(
+            name="by_confidence",
+            partition_key="conf_pk",
+            sort_key="confidence",
+            key_types={"confidence": "N"},
+            purpose="sparse: current items only, top-N by confidence: {memory_type}#{agent_id} / confidence",
+            sparse=True,
+        ),
+        IndexSpec(
+            name="shared",
+            partition_key="shared_pk",
+            sort_key="confidence",
+            key_types={"confidence": "N"},
+            purpose="sparse: memories shared across agents: shared#{memory_type} / confidence",
+            sparse=True,
+        ),
+    ),
+)
+
+AGENT_STATE = TableSpec(
+    logical_name="agent_state",
+    purpose="What each agent holds now: profile, CURRENT/CHECKPOINT/BACKUP state, config versions, "
+    "short-term key-value memory, rate-limit windows.",
+    partition_key_shape="agent:{agent_id}",
+    sort_key_shape="CURRENT | CHECKPOINT#{name} | BACKUP | CONFIG#v{n} | STM#{key} | RATE#{source}#{window}",
+    ttl_attribute=TTL_ATTRIBUTE,
+    ttl_note="only on STM# and RATE# items",
+    indexes=(
+        IndexSpec(
+            name="registry",
+            partition_key="registry_pk",
+            sort_key="registry_sk",
+            purpose="sparse: the agent registry, one profile item per agent: registry / {agent_id}",
+            sparse=True,
+        ),
+    ),
+)
+
+AGENT_SIGNALS = TableSpec(
+    logical_name="agent_signals",
+    purpose="Cross-agent signals, with one inbox item per target agent.",
+    partition_key_shape="signal#{type}",
+    sort_key_shape="{timestamp}#{signal_id}, and {timestamp}#{signal_id}#to#{agent_id} for inbox items",
+    ttl_attribute=TTL_ATTRIBUTE,
+    ttl_note="24 hours after publishing",
+    indexes=(
+        IndexSpec(
+            name="by_target",
+            partition_key="target_pk",
+            sort_key="target_sk",
+            purpose="sparse: an agent's inbox in one Query: inbox#{agent_id} / {timestamp}#{signal_id}",
+            sparse=True,
+        ),
+    ),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (AGENT_DECISIONS, AGENT_MEMORY_LTM, AGENT_STATE, AGENT_SIGNALS)
+
+
+def table_spec(logical_name: str) -> TableSpec:
+    for spec in ALL_TABLES:
+        if spec.logical_name == logical_name:
+            return spec
+    raise KeyError(f"no table named {logical_name!r}")

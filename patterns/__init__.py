@@ -1,0 +1,1 @@
+"""Patterns: pattern definitions, the learner, consolidation tasks, strategies, archetypes, pattern pages."""

@@ -1,0 +1,1 @@
+"""Signals: cross-agent signals (publish, inbox, acknowledge, flow pages)."""
