@@ -19,6 +19,7 @@ class StorageStatus:
     tables: list[TableStatus]
     error: str | None
     ttl_api: bool
+    counts_items: bool
 
     @property
     def ready(self) -> bool:
@@ -47,6 +48,8 @@ def storage_status() -> StorageStatus:
         error=error,
         # dynalite answers DescribeTimeToLive (always DISABLED) but cannot enable TTL.
         ttl_api=config.backend != "embedded",
+        # dynalite reports ItemCount 0 forever; AWS refreshes it about every six hours.
+        counts_items=config.backend != "embedded",
     )
 
 

@@ -33,8 +33,6 @@ def template(specs: tuple[TableSpec, ...], *, default_prefix: str) -> str:
             }
         },
         "Resources": {_resource_name(spec): _table_resource(spec) for spec in specs},
-        "Outputs": {
-            _resource_name(spec) + "Name": {"Value": {"Ref": _resource_name(spec)}} for spec in specs
-        },
+        "Outputs": {_resource_name(spec) + "Name": {"Value": {"Ref": _resource_name(spec)}} for spec in specs},
     }
     return yaml.safe_dump(document, sort_keys=False, width=120)

@@ -59,7 +59,9 @@ def translate_client_error(exc: ClientError, operation: str) -> StorageError:
         return NotFound(f"{message} (have the tables been created? manage.py dynamodb_tables create)", **context)
     if code == "ResourceInUseException":
         return Conflict(message, **context)
-    if code == "ItemCollectionSizeLimitExceededException" or (code == "ValidationException" and _TOO_LARGE.search(message)):
+    if code == "ItemCollectionSizeLimitExceededException" or (
+        code == "ValidationException" and _TOO_LARGE.search(message)
+    ):
         return TooLarge(f"item is over DynamoDB's 400 KB limit: {message}", **context)
     if code in _TRANSIENT_CODES:
         return Unavailable(f"DynamoDB is throttling or failing ({code}); retry later", **context)

@@ -67,9 +67,7 @@ class LocalDynamo:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "LocalDynamo":
-        self.process = subprocess.Popen(
-            dynalite_command(self.port, self.data_dir), stdout=subprocess.DEVNULL
-        )
+        self.process = subprocess.Popen(dynalite_command(self.port, self.data_dir), stdout=subprocess.DEVNULL)
         wait_listening(self.port, self.process)
         return self
 

@@ -13,8 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["create", "describe", "cloudformation"])
+        parser.add_argument(
+            "--exact",
+            action="store_true",
+            help="describe: count items with a full Scan instead of DynamoDB's approximate count "
+            "(reads every item: for maintenance, and for dynalite, which keeps no counts)",
+        )
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args, action: str, exact: bool, **options):
         if action == "cloudformation":
             self.stdout.write(template(storage.ALL_TABLES, default_prefix=settings.DYNAMODB_TABLE_PREFIX))
             return
@@ -23,7 +29,7 @@ class Command(BaseCommand):
             if action == "create":
                 self._create(gateway)
             else:
-                self._describe(gateway)
+                self._describe(gateway, exact)
         except storage.StorageError as exc:
             raise CommandError(f"{gateway.config.description}: {exc}") from exc
 
@@ -35,18 +41,18 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"all {len(storage.ALL_TABLES)} tables exist and are ACTIVE: nothing to do")
 
-    def _describe(self, gateway: storage.Gateway) -> None:
+    def _describe(self, gateway: storage.Gateway, exact: bool) -> None:
         self.stdout.write(f"DynamoDB: {gateway.config.description}")
-        for status in describe_tables(gateway, storage.ALL_TABLES):
-            self.stdout.write(_describe_line(status))
+        if gateway.config.backend == "embedded" and not exact:
+            self.stdout.write("(dynalite keeps no item counts: --exact counts them with a Scan)")
+        for status in describe_tables(gateway, storage.ALL_TABLES, exact_counts=exact):
+            self.stdout.write(_describe_line(status, exact))
             for index in status.indexes:
-                self.stdout.write(f"    index {index['name']:<14} {index['status']:<8} ~{index['item_count']} items")
+                self.stdout.write(f"    index {index['name']:<14} {index['status']}")
 
 
-def _describe_line(status: TableStatus) -> str:
+def _describe_line(status: TableStatus, exact: bool) -> str:
     if not status.exists:
         return f"{status.name:<32} MISSING (run: manage.py dynamodb_tables create)"
-    return (
-        f"{status.name:<32} {status.status:<8} ~{status.item_count} items, "
-        f"{status.size_bytes or 0} bytes, TTL {status.ttl} ({status.spec.ttl_note})"
-    )
+    count = f"{status.item_count} items" if exact else f"~{status.item_count} items (approx.)"
+    return f"{status.name:<32} {status.status:<8} {count}, TTL {status.ttl} ({status.spec.ttl_note})"

@@ -28,6 +28,8 @@ class Command(BaseCommand):
             command = dynalite_command(port, settings.EMBEDDED_DYNAMODB_PATH)
         except LocalDynamoError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"embedded DynamoDB (dynalite) on 127.0.0.1:{port}, data in {settings.EMBEDDED_DYNAMODB_PATH}")
+        self.stdout.write(
+            f"embedded DynamoDB (dynalite) on 127.0.0.1:{port}, data in {settings.EMBEDDED_DYNAMODB_PATH}"
+        )
         sys.stdout.flush()
         os.execv(command[0], command)

@@ -1,0 +1,81 @@
+import pytest
+from django.test import Client
+
+from memsite import storage
+from memsite.storage.local import free_port
+
+
+@pytest.fixture
+def page(client: Client):
+    def get() -> str:
+        response = client.get("/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    return get
+
+
+def test_it_shows_the_backend_the_four_tables_and_their_indexes(page):
+    html = page()
+
+    assert "DynamoDB endpoint at http://127.0.0.1:" in html
+    for spec in storage.ALL_TABLES:
+        assert spec.physical_name(storage.gateway().config.table_prefix) in html
+        for index in spec.indexes:
+            assert f"<code>{index.name}</code>" in html
+    assert html.count('<span class="pill ok">ACTIVE</span>') == 4
+
+
+def test_it_shows_the_item_counts_the_endpoint_reports(page):
+    assert "not counted by dynalite" not in page()
+    assert '<td class="num">0</td>' in page()
+
+
+def test_on_the_embedded_dynalite_it_says_counts_are_not_kept(page, settings, dynalite):
+    settings.DYNAMODB_BACKEND = "embedded"
+    settings.EMBEDDED_DYNAMODB_PORT = dynalite.port
+    storage.reset()
+    try:
+        html = page()
+    finally:
+        storage.reset()
+
+    assert "embedded dynalite at http://127.0.0.1:" in html
+    assert html.count("not counted by dynalite") == 4
+    assert "dynamodb_tables describe --exact" in html
+    assert html.count("dynalite has no TTL API") == 3
+
+
+def test_it_says_redis_is_reachable(page):
+    html = page()
+
+    assert "reachable" in html
+    assert "Redis 7" in html or "Redis 6" in html or "Redis 8" in html
+
+
+def test_it_says_when_redis_is_down_instead_of_failing(page, settings):
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+
+    assert "not reachable" in page()
+
+
+def test_it_says_when_dynamodb_is_down_instead_of_failing(page, settings):
+    settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    storage.reset()
+    try:
+        html = page()
+    finally:
+        settings.DYNAMODB_ENDPOINT_URL = None  # restored by the fixture; reset the cached gateway too
+        storage.reset()
+
+    assert "unreachable" in html
+    assert "Cannot reach DynamoDB" in html
+
+
+def test_it_hides_a_password_in_the_redis_url(page, settings):
+    settings.REDIS_URL = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
+
+    html = page()
+
+    assert "hunter2" not in html
+    assert "redis://***@127.0.0.1" in html

@@ -1,0 +1,127 @@
+import pytest
+import yaml
+from django.core.management import call_command
+
+from memsite import storage
+from memsite.storage.cloudformation import template
+from memsite.storage.provision import create_tables, delete_tables, describe_tables
+from memsite.storage.tables import AGENT_DECISIONS, AGENT_STATE, ALL_TABLES
+from tests.servers import gateway_for
+
+
+@pytest.fixture(params=["dynalite", "moto_server"])
+def fresh_gateway(request, unique):
+    server = request.getfixturevalue(request.param)
+    gateway = gateway_for(server.endpoint_url, f"fresh{unique[-6:].lower()}_")
+    yield gateway
+    delete_tables(gateway, ALL_TABLES)
+
+
+def test_creating_the_tables_twice_creates_them_once(fresh_gateway):
+    first = create_tables(fresh_gateway, ALL_TABLES)
+    second = create_tables(fresh_gateway, ALL_TABLES)
+
+    assert len(first) == 4
+    assert second == []
+    statuses = describe_tables(fresh_gateway, ALL_TABLES)
+    assert [status.status for status in statuses] == ["ACTIVE"] * 4
+
+
+def test_created_tables_have_the_specified_indexes(fresh_gateway):
+    create_tables(fresh_gateway, ALL_TABLES)
+
+    by_name = {status.spec.logical_name: status for status in describe_tables(fresh_gateway, ALL_TABLES)}
+
+    for spec in ALL_TABLES:
+        assert sorted(index["name"] for index in by_name[spec.logical_name].indexes) == sorted(
+            index.name for index in spec.indexes
+        )
+
+
+def test_ttl_is_enabled_where_the_endpoint_supports_it(moto_server, unique):
+    gateway = gateway_for(moto_server.endpoint_url, f"ttl{unique[-6:].lower()}_")
+    create_tables(gateway, ALL_TABLES)
+
+    by_name = {status.spec.logical_name: status.ttl for status in describe_tables(gateway, ALL_TABLES)}
+
+    assert by_name == {
+        "agent_decisions": "ENABLED",
+        "agent_memory_ltm": "none",
+        "agent_state": "ENABLED",
+        "agent_signals": "ENABLED",
+    }
+    delete_tables(gateway, ALL_TABLES)
+
+
+def test_missing_tables_are_described_as_missing(dynalite, unique):
+    gateway = gateway_for(dynalite.endpoint_url, f"none{unique[-6:].lower()}_")
+
+    statuses = describe_tables(gateway, ALL_TABLES)
+
+    assert [status.exists for status in statuses] == [False] * 4
+
+
+def test_the_cloudformation_template_parses_and_matches_the_specs():
+    document = yaml.safe_load(template(ALL_TABLES, default_prefix="prod_"))
+
+    tables = {name: r for name, r in document["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert len(tables) == 4
+    decisions = tables["AgentDecisionsTable"]["Properties"]
+    assert decisions["TableName"] == {"Fn::Sub": "${TablePrefix}agent_decisions"}
+    assert decisions["BillingMode"] == "PAY_PER_REQUEST"
+    assert decisions["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert [i["IndexName"] for i in decisions["GlobalSecondaryIndexes"]] == [i.name for i in AGENT_DECISIONS.indexes]
+    assert "TimeToLiveSpecification" not in tables["AgentMemoryLtmTable"]["Properties"]
+    assert document["Parameters"]["TablePrefix"]["Default"] == "prod_"
+
+
+def test_every_index_key_has_an_attribute_definition():
+    document = yaml.safe_load(template(ALL_TABLES, default_prefix="memsite_"))
+
+    for resource in document["Resources"].values():
+        properties = resource["Properties"]
+        defined = {d["AttributeName"] for d in properties["AttributeDefinitions"]}
+        used = {k["AttributeName"] for k in properties["KeySchema"]}
+        for index in properties.get("GlobalSecondaryIndexes", []):
+            used |= {k["AttributeName"] for k in index["KeySchema"]}
+        assert used == defined
+
+
+def test_the_create_command_says_nothing_to_do_the_second_time(capsys):
+    call_command("dynamodb_tables", "create")
+
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_the_describe_command_lists_tables_indexes_and_counts(capsys):
+    storage.table(AGENT_STATE).put({"pk": "agent:describe-me", "sk": "CURRENT"})
+
+    call_command("dynamodb_tables", "describe")
+
+    out = capsys.readouterr().out
+    for spec in ALL_TABLES:
+        assert spec.physical_name(storage.gateway().config.table_prefix) in out
+    assert "index by_agent" in out
+    assert "index registry" in out
+
+
+def test_describe_exact_counts_every_item(capsys, unique):
+    state = storage.table(AGENT_STATE)
+    call_command("dynamodb_tables", "describe", "--exact")
+    before = _count_of(capsys.readouterr().out, state.name)
+    state.batch_write([{"pk": f"agent:{unique}", "sk": f"STM#{n}"} for n in range(3)])
+
+    call_command("dynamodb_tables", "describe", "--exact")
+
+    assert _count_of(capsys.readouterr().out, state.name) == before + 3
+
+
+def _count_of(output: str, table_name: str) -> int:
+    line = next(line for line in output.splitlines() if line.startswith(table_name))
+    return int(line.split()[2])
+
+
+def test_the_cloudformation_command_prints_yaml(capsys):
+    call_command("dynamodb_tables", "cloudformation")
+
+    assert len(yaml.safe_load(capsys.readouterr().out)["Resources"]) == 4
