@@ -47,6 +47,20 @@ def backend_gateway(request: pytest.FixtureRequest) -> storage.Gateway:
 
 
 @pytest.fixture
+def storage_settings(settings) -> Iterator:
+    """Change storage settings for one test: the project's gateways are rebuilt from them, and
+    forgotten again afterwards (pytest-django's `settings` then restores the values)."""
+
+    def apply(**overrides: object) -> None:
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        storage.reset()
+
+    yield apply
+    storage.reset()
+
+
+@pytest.fixture
 def unique() -> str:
     """A fresh id, so tests sharing the session's tables never see each other's items."""
     return str(ULID())

@@ -10,7 +10,7 @@ from typing import Any
 
 from memsite.storage import batch, paging
 from memsite.storage.codec import decode_item, encode_item, encode_value
-from memsite.storage.errors import Conflict, NotFound
+from memsite.storage.errors import Conflict, NotFound, StorageError
 from memsite.storage.gateway import Gateway
 from memsite.storage.paging import Page, SortCondition
 from memsite.storage.tables import PK, SK, TableSpec
@@ -83,6 +83,8 @@ class Table:
     def update_versioned(self, key: Mapping[str, Any], changes: Mapping[str, Any], *, expected_version: int) -> Item:
         """Optimistic locking: apply `changes` only if the stored version is `expected_version`
         (0: the item must not exist yet); the version goes up by one. Conflict otherwise."""
+        if VERSION in changes or PK in changes or SK in changes:
+            raise StorageError(f"update_versioned manages {VERSION!r} itself and cannot change the key")
         names = {"#v": VERSION} | {f"#a{i}": name for i, name in enumerate(changes)}
         values = {":next": {"N": str(expected_version + 1)}}
         values |= {f":a{i}": encode_value(value, name) for i, (name, value) in enumerate(changes.items())}

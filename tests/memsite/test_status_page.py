@@ -31,14 +31,10 @@ def test_it_shows_the_item_counts_the_endpoint_reports(page):
     assert '<td class="num">0</td>' in page()
 
 
-def test_on_the_embedded_dynalite_it_says_counts_are_not_kept(page, settings, dynalite):
-    settings.DYNAMODB_BACKEND = "embedded"
-    settings.EMBEDDED_DYNAMODB_PORT = dynalite.port
-    storage.reset()
-    try:
-        html = page()
-    finally:
-        storage.reset()
+def test_on_the_embedded_dynalite_it_says_counts_are_not_kept(page, storage_settings, dynalite):
+    storage_settings(DYNAMODB_BACKEND="embedded", EMBEDDED_DYNAMODB_PORT=dynalite.port)
+
+    html = page()
 
     assert "embedded dynalite at http://127.0.0.1:" in html
     assert html.count("not counted by dynalite") == 4
@@ -59,14 +55,10 @@ def test_it_says_when_redis_is_down_instead_of_failing(page, settings):
     assert "not reachable" in page()
 
 
-def test_it_says_when_dynamodb_is_down_instead_of_failing(page, settings):
-    settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
-    storage.reset()
-    try:
-        html = page()
-    finally:
-        settings.DYNAMODB_ENDPOINT_URL = None  # restored by the fixture; reset the cached gateway too
-        storage.reset()
+def test_it_says_when_dynamodb_is_down_instead_of_failing(page, storage_settings):
+    storage_settings(DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+
+    html = page()
 
     assert "unreachable" in html
     assert "Cannot reach DynamoDB" in html

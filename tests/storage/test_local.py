@@ -1,0 +1,50 @@
+"""The embedded dynalite: data kept on disk across restarts, and the commands around it."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from memsite.storage import ALL_TABLES, Table
+from memsite.storage.local import LocalDynamo
+from memsite.storage.provision import create_tables
+from memsite.storage.tables import AGENT_STATE
+from tests.servers import gateway_for
+
+
+def test_an_on_disk_dynalite_keeps_its_items_across_a_restart(tmp_path):
+    item = {"pk": "agent:market-hunter", "sk": "CURRENT", "cycle": 42}
+    with LocalDynamo(data_dir=tmp_path / "dynalite") as server:
+        gateway = gateway_for(server.endpoint_url, "disk_")
+        create_tables(gateway, ALL_TABLES)
+        Table(AGENT_STATE, gateway).put(item)
+        port = server.port
+
+    with LocalDynamo(port=port, data_dir=tmp_path / "dynalite") as server:
+        gateway = gateway_for(server.endpoint_url, "disk_")
+        assert create_tables(gateway, ALL_TABLES) == []
+        assert Table(AGENT_STATE, gateway).get(item) == item
+
+
+@pytest.mark.django_db
+def test_bootstrap_migrates_and_finds_the_tables_ready(capsys):
+    call_command("bootstrap", wait=5)
+
+    out = capsys.readouterr().out
+    assert "Django database migrated" in out
+    assert "DynamoDB tables ready (0 created)" in out
+
+
+def test_bootstrap_gives_up_with_a_clear_error_when_dynamodb_never_answers(storage_settings):
+    from memsite.storage.local import free_port
+
+    storage_settings(DYNAMODB_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+
+    with pytest.raises(CommandError, match="DynamoDB did not answer within 1 s"):
+        call_command("bootstrap", wait=1)
+
+
+def test_the_embedded_dynamodb_command_refuses_a_port_already_in_use(storage_settings, dynalite):
+    storage_settings(DYNAMODB_BACKEND="embedded", EMBEDDED_DYNAMODB_PORT=dynalite.port)
+
+    with pytest.raises(CommandError, match=f"port {dynalite.port} is taken"):
+        call_command("embedded_dynamodb")
