@@ -64,3 +64,77 @@ def storage_settings(settings) -> Iterator:
 def unique() -> str:
     """A fresh id, so tests sharing the session's tables never see each other's items."""
     return str(ULID())
+
+
+# Personas: alice is an operator, bob a viewer, carol an admin, charlie has no role;
+# market-hunter and risk-manager are agents with tokens.
+
+
+def _person(username: str, role: str | None):
+    from django.contrib.auth import get_user_model
+
+    from memsite.roles import role_group
+
+    user = get_user_model().objects.create_user(username=username, password="correct horse battery")
+    if role:
+        user.groups.add(role_group(role))
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return _person("alice", "operator")
+
+
+@pytest.fixture
+def bob(db):
+    return _person("bob", "viewer")
+
+
+@pytest.fixture
+def carol(db):
+    return _person("carol", "admin")
+
+
+@pytest.fixture
+def charlie(db):
+    return _person("charlie", None)
+
+
+@pytest.fixture
+def agent_token(db):
+    """agent_token("market-hunter") -> a fresh token of that agent (registered on first use)."""
+    from agents.models import AgentToken
+    from agents.services import agent_create, agent_token_issue
+
+    def issue(agent_id: str) -> str:
+        if AgentToken.objects.filter(agent_id=agent_id).exists():
+            return agent_token_issue(agent_id=agent_id).token
+        return agent_create(agent_id=agent_id).token
+
+    return issue
+
+
+@pytest.fixture
+def as_agent(agent_token):
+    """as_agent("market-hunter") -> an API client sending that agent's token."""
+    from rest_framework.test import APIClient
+
+    def client_for(agent_id: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {agent_token(agent_id)}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def as_person():
+    from rest_framework.test import APIClient
+
+    def client_for(user) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return client_for

@@ -2,12 +2,33 @@
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "memsite.api.authentication.AgentTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["memsite.api.permissions.IsTeamMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "memsite.api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "memsite API",
-    "DESCRIPTION": "Decision log, memory and signal bus for a team of trading agents.",
+    "DESCRIPTION": "Decision log, memory and signal bus for a team of trading agents. "
+    "Agents send `Authorization: Bearer <token>` (manage.py agent_create); people use their login session.",
     "VERSION": "1",
+    # pydantic writes JSON Schema 2020-12 (nullable as {"type": "null"}), which OpenAPI 3.1 speaks.
+    "OAS_VERSION": "3.1.0",
+    "SERVE_PERMISSIONS": ["memsite.api.permissions.IsTeamMember"],
+    # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "BatchStatusEnum": ["created", "exists", "conflict", "invalid"],
+        "ReportedOutcomeEnum": ["SUCCESS", "FAILURE"],
+        "OutcomeStatusEnum": ["SUCCESS", "FAILURE", "PENDING"],
+    },
 }

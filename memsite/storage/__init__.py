@@ -16,6 +16,7 @@ from memsite.storage.errors import (
     NotFound,
     NotSupported,
     StorageError,
+    TableMissing,
     TooLarge,
     Unavailable,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "StorageConfig",
     "StorageError",
     "Table",
+    "TableMissing",
     "TableSpec",
     "TooLarge",
     "Unavailable",

@@ -49,7 +49,8 @@ def write_all(gateway: Gateway, table_name: str, items: Iterable[dict[str, Any]]
             requests = response.get("UnprocessedItems", {}).get(table_name, [])
             if not requests:
                 break
-            _backoff(round_number)
+            if round_number < MAX_ROUNDS - 1:
+                _backoff(round_number)
         else:
             raise Unavailable(
                 f"{len(requests)} items still unprocessed after {MAX_ROUNDS} attempts; "
@@ -70,7 +71,8 @@ def get_all(gateway: Gateway, table_name: str, keys: list[dict[str, Any]], *, co
             pending = response.get("UnprocessedKeys") or {}
             if not pending:
                 break
-            _backoff(round_number)
+            if round_number < MAX_ROUNDS - 1:
+                _backoff(round_number)
         else:
             raise Unavailable(f"keys still unprocessed after {MAX_ROUNDS} attempts", operation="BatchGetItem")
     return found

@@ -18,7 +18,12 @@ def _table_resource(spec: TableSpec) -> dict[str, Any]:
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     if spec.ttl_attribute:
         properties["TimeToLiveSpecification"] = {"AttributeName": spec.ttl_attribute, "Enabled": True}
-    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": properties}
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
 
 
 def template(specs: tuple[TableSpec, ...], *, default_prefix: str) -> str:

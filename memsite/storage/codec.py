@@ -7,6 +7,7 @@ field typed float turns it back). NaN and infinity have no DynamoDB form and are
 refused with the path of the offending value.
 """
 
+import decimal
 import enum
 import math
 import uuid
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from pydantic import BaseModel
 from ulid import ULID
 
@@ -33,16 +34,19 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def _to_dynamo_value(value: Any, path: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise InvalidValue(f"{path}: nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int, bytes)):
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, int):
+        _in_range(Decimal(value), path)
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidValue(f"{path}: {value} is not a finite number")
-        return Decimal(repr(value))
+        return _in_range(Decimal(repr(value)), path)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise InvalidValue(f"{path}: {value} is not a finite number")
-        return value
+        return _in_range(value, path)
     if isinstance(value, datetime):
         return format_timestamp(value, path)
     if isinstance(value, date):
@@ -52,10 +56,22 @@ def _to_dynamo_value(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, (uuid.UUID, ULID)):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(k): _to_dynamo_value(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
+        if not all(isinstance(k, str) for k in value):
+            raise InvalidValue(f"{path}: object keys must be strings")
+        return {k: _to_dynamo_value(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_to_dynamo_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, (set, frozenset)) and value and all(isinstance(v, str) for v in value):
+        return set(value)  # a string set (SS): counters use one to apply each change once
     raise InvalidValue(f"{path}: values of type {type(value).__name__} cannot be stored")
+
+
+def _in_range(number: Decimal, path: str) -> Decimal:
+    """DynamoDB numbers: 38 significant digits, magnitude 1e-130 to 1e126."""
+    try:
+        return DYNAMODB_CONTEXT.create_decimal(number) if number else number
+    except decimal.DecimalException:
+        raise InvalidValue(f"{path}: {number} is outside DynamoDB's number range (38 digits, 1e-130..1e126)") from None
 
 
 def format_timestamp(moment: datetime, path: str = "timestamp") -> str:

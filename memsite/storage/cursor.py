@@ -1,8 +1,9 @@
 """Opaque, tamper-evident page cursors.
 
 A cursor wraps DynamoDB's LastEvaluatedKey with a fingerprint of the query it belongs to,
-signed with the secret key (django.core.signing): a client cannot read a key out of it,
-forge one, or reuse one on another query. Anything wrong with it is InvalidCursor.
+signed with the secret key (django.core.signing): a client cannot forge one, alter one, or
+reuse one on another query. It is signed, not encrypted: it holds only keys of items the
+caller may read anyway. Anything wrong with it is InvalidCursor.
 """
 
 import hashlib
@@ -21,8 +22,9 @@ def query_fingerprint(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode_cursor(last_evaluated_key: dict[str, Any], *, fingerprint: str, secret: str) -> str:
-    return signing.dumps({"k": last_evaluated_key, "q": fingerprint}, key=secret, salt=_SALT, compress=True)
+def encode_cursor(state: dict[str, Any], *, fingerprint: str, secret: str) -> str:
+    """`state` is a LastEvaluatedKey, or any JSON object that says where the next page starts."""
+    return signing.dumps({"k": state, "q": fingerprint}, key=secret, salt=_SALT, compress=True)
 
 
 def decode_cursor(cursor: str, *, fingerprint: str, secret: str) -> dict[str, Any]:

@@ -29,6 +29,11 @@ class Conflict(StorageError):
         self.current = current
 
 
+class TableMissing(StorageError):
+    """A table (or index) does not exist: a deployment fault (run `dynamodb_tables create`),
+    not an absent item."""
+
+
 class TooLarge(StorageError):
     """An item is over DynamoDB's 400 KB limit."""
 

@@ -12,19 +12,17 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     ParamValidationError,
-    ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from memsite.storage.capacity import METERED_OPERATIONS, CapacityMeter
 from memsite.storage.client import build_client
 from memsite.storage.codec import decode_item
 from memsite.storage.config import StorageConfig
-from memsite.storage.errors import Conflict, NotFound, NotSupported, StorageError, TooLarge, Unavailable
+from memsite.storage.errors import Conflict, NotSupported, StorageError, TableMissing, TooLarge, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +36,8 @@ _TRANSIENT_CODES = frozenset(
         "LimitExceededException",
     }
 )
-_CONNECTION_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+# Every way of not getting an answer: refused, timed out, TLS or proxy failure, a cut stream.
+_CONNECTION_ERRORS = (BotocoreConnectionError, HTTPClientError)
 # AWS and both emulators word the 400 KB refusal differently; all mention the item size.
 _TOO_LARGE = re.compile(r"item size|size of the item|maximum allowed size|exceeds.*400", re.IGNORECASE)
 
@@ -56,14 +55,14 @@ def translate_client_error(exc: ClientError, operation: str) -> StorageError:
         old = exc.response.get("Item")
         return Conflict(message or "condition failed", current=decode_item(old) if old else None, **context)
     if code == "ResourceNotFoundException":
-        return NotFound(f"{message} (have the tables been created? manage.py dynamodb_tables create)", **context)
+        return TableMissing(f"{message} (have the tables been created? manage.py dynamodb_tables create)", **context)
     if code == "ResourceInUseException":
         return Conflict(message, **context)
     if code == "ItemCollectionSizeLimitExceededException" or (
         code == "ValidationException" and _TOO_LARGE.search(message)
     ):
         return TooLarge(f"item is over DynamoDB's 400 KB limit: {message}", **context)
-    if code in _TRANSIENT_CODES:
+    if code in _TRANSIENT_CODES or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
         return Unavailable(f"DynamoDB is throttling or failing ({code}); retry later", **context)
     if code in {"UnknownOperationException", "UnrecognizedOperationException"}:
         return NotSupported(f"the endpoint does not implement {operation}", **context)

@@ -1,12 +1,13 @@
-"""Query pages: one Query call per page, expired items filtered out, LastEvaluatedKey
-wrapped in an opaque cursor bound to the query that made it."""
+"""Query pages: one Query call per page (one per partition when a page spans several),
+expired items filtered out, the position wrapped in an opaque cursor bound to its query."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from memsite.storage.codec import decode_item, encode_value
 from memsite.storage.cursor import decode_cursor, encode_cursor, query_fingerprint
-from memsite.storage.errors import StorageError
+from memsite.storage.errors import InvalidCursor, StorageError
 from memsite.storage.tables import PK, SK
 from memsite.storage.ttl import is_live, live_filter, now_epoch
 
@@ -22,6 +23,11 @@ class SortCondition:
 
     op: Literal["eq", "lt", "lte", "gt", "gte", "begins_with", "between"]
     values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        arity = {"between": 2}.get(self.op, 1)
+        if self.op not in ("eq", "lt", "lte", "gt", "gte", "begins_with", "between") or len(self.values) != arity:
+            raise StorageError(f"sort condition {self.op!r} with {len(self.values)} values is not valid")
 
     @classmethod
     def between(cls, low: Any, high: Any) -> "SortCondition":
@@ -47,53 +53,102 @@ class Page:
     next_cursor: str | None
 
 
-def query_page(
-    table: "Table",
-    partition_value: str,
-    *,
-    index: str | None,
-    sort: SortCondition | None,
-    limit: int,
-    cursor: str | None,
-    newest_first: bool,
-) -> Page:
+@dataclass(frozen=True)
+class _Query:
+    table: "Table"
+    index: str | None
+    sort: SortCondition | None
+    newest_first: bool
+    where: Mapping[str, Any] | None
+
+    def fingerprint(self, partitions: Any) -> str:
+        where = sorted((self.where or {}).items())
+        return query_fingerprint(self.table.name, self.index, partitions, self.sort, self.newest_first, where)
+
+    def run(self, partition_value: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
+        """One Query call: the live items, and LastEvaluatedKey (None at the partition's end)."""
+        index_spec = self.table.spec.index(self.index) if self.index else None
+        names = {"#pk": index_spec.partition_key if index_spec else PK}
+        values: dict[str, Any] = {":pk": encode_value(partition_value, "partition key")}
+        key_condition = "#pk = :pk"
+        if self.sort is not None:
+            sort_expression, sort_values = self.sort.expression()
+            key_condition += " AND " + sort_expression
+            names["#sk"] = index_spec.sort_key if index_spec else SK
+            values |= sort_values
+        filters = []
+        now = now_epoch()
+        if self.table.spec.ttl_attribute:
+            live_expression, live_names, live_values = live_filter(self.table.spec.ttl_attribute, now)
+            filters.append(live_expression)
+            names |= live_names
+            values |= live_values
+        for i, (attribute, wanted) in enumerate((self.where or {}).items()):
+            filters.append(f"#w{i} = :w{i}")
+            names[f"#w{i}"] = attribute
+            values[f":w{i}"] = encode_value(wanted, attribute)
+        params: dict[str, Any] = {
+            "TableName": self.table.name,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not self.newest_first,
+            "Limit": limit,
+        }
+        if self.index:
+            params["IndexName"] = self.index
+        if filters:
+            params["FilterExpression"] = " AND ".join(filters)
+        if start_key:
+            params["ExclusiveStartKey"] = start_key
+        response = self.table.gateway.call("Query", **params)
+        items = [decode_item(raw) for raw in response.get("Items", [])]
+        live = [item for item in items if is_live(item, self.table.spec.ttl_attribute, now)]
+        return live, response.get("LastEvaluatedKey")
+
+
+def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise StorageError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
-    index_spec = table.spec.index(index) if index else None
-    pk_name = index_spec.partition_key if index_spec else PK
-    sk_name = index_spec.sort_key if index_spec else SK
-    fingerprint = query_fingerprint(table.name, index, partition_value, sort, newest_first)
-    secret = table.gateway.config.cursor_secret
 
-    names = {"#pk": pk_name}
-    values: dict[str, Any] = {":pk": encode_value(partition_value, "partition key")}
-    key_condition = "#pk = :pk"
-    if sort is not None:
-        sort_expression, sort_values = sort.expression()
-        key_condition += " AND " + sort_expression
-        names["#sk"] = sk_name
-        values |= sort_values
-    params: dict[str, Any] = {
-        "TableName": table.name,
-        "KeyConditionExpression": key_condition,
-        "ScanIndexForward": not newest_first,
-        "Limit": limit,
-    }
-    if index:
-        params["IndexName"] = index
-    now = now_epoch()
-    if table.spec.ttl_attribute:
-        live_expression, live_names, live_values = live_filter(table.spec.ttl_attribute, now)
-        params["FilterExpression"] = live_expression
-        names |= live_names
-        values |= live_values
+
+def query_page(table: "Table", partition_value: str, *, limit: int, cursor: str | None, **options: Any) -> Page:
+    _check_limit(limit)
+    query = _Query(table, **options)
+    fingerprint, secret = query.fingerprint(partition_value), table.gateway.config.cursor_secret
+    start_key = decode_cursor(cursor, fingerprint=fingerprint, secret=secret) if cursor else None
+    items, last_key = query.run(partition_value, limit, start_key)
+    return Page(items, encode_cursor(last_key, fingerprint=fingerprint, secret=secret) if last_key else None)
+
+
+def query_partitions(
+    table: "Table", partition_values: list[str], *, limit: int, cursor: str | None, **options: Any
+) -> Page:
+    """Fill a page from the partitions in the order given; the cursor remembers which partition
+    and where in it. Stops early when the page is full, so a page costs at most one Query per
+    partition it touches."""
+    _check_limit(limit)
+    query = _Query(table, **options)
+    fingerprint, secret = query.fingerprint(partition_values), table.gateway.config.cursor_secret
+    position, start_key = 0, None
     if cursor:
-        params["ExclusiveStartKey"] = decode_cursor(cursor, fingerprint=fingerprint, secret=secret)
-
-    response = table.gateway.call("Query", ExpressionAttributeNames=names, ExpressionAttributeValues=values, **params)
-    items = [decode_item(raw) for raw in response.get("Items", [])]
-    last_key = response.get("LastEvaluatedKey")
-    return Page(
-        items=[item for item in items if is_live(item, table.spec.ttl_attribute, now)],
-        next_cursor=encode_cursor(last_key, fingerprint=fingerprint, secret=secret) if last_key else None,
-    )
+        state = decode_cursor(cursor, fingerprint=fingerprint, secret=secret)
+        position, start_key = state.get("i"), state.get("k")
+        if not isinstance(position, int) or not 0 <= position < len(partition_values):
+            raise InvalidCursor("cursor is not valid")
+    items: list[dict[str, Any]] = []
+    while position < len(partition_values):
+        found, last_key = query.run(partition_values[position], limit - len(items), start_key)
+        items += found
+        if last_key is not None:
+            # The partition has more (the page filled up, or a filter dropped items): the next
+            # page goes on from here, so no request makes more than one call per partition.
+            start_key = last_key
+            break
+        position, start_key = position + 1, None
+        if len(items) >= limit:
+            break
+    if position >= len(partition_values):
+        return Page(items, None)
+    state = {"i": position, "k": start_key}
+    return Page(items, encode_cursor(state, fingerprint=fingerprint, secret=secret))

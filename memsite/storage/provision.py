@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from memsite.storage.errors import Conflict, NotFound, NotSupported, StorageError
+from memsite.storage.errors import Conflict, NotSupported, StorageError, TableMissing
 from memsite.storage.gateway import Gateway
 from memsite.storage.tables import PK, SK, TableSpec
 
@@ -79,7 +79,7 @@ def create_tables(gateway: Gateway, specs: tuple[TableSpec, ...], *, report: Rep
 def _describe(gateway: Gateway, name: str) -> dict[str, Any] | None:
     try:
         return gateway.call("DescribeTable", TableName=name)["Table"]
-    except NotFound:
+    except TableMissing:
         return None
 
 
@@ -161,5 +161,5 @@ def describe_tables(gateway: Gateway, specs: tuple[TableSpec, ...], *, exact_cou
 def delete_tables(gateway: Gateway, specs: tuple[TableSpec, ...]) -> None:
     """For tests and throwaway environments only: no command offers this on a shared account."""
     for spec in specs:
-        with contextlib.suppress(NotFound):
+        with contextlib.suppress(TableMissing):
             gateway.call("DeleteTable", TableName=spec.physical_name(gateway.config.table_prefix))

@@ -4,12 +4,13 @@ Repositories in the apps build on this; they pass and receive plain decoded dict
 (their mappers know the attribute names), never raw attribute values.
 """
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from memsite.storage import batch, paging
-from memsite.storage.codec import decode_item, encode_item, encode_value
+from memsite.storage.codec import decode_item, decode_value, encode_item, encode_value
 from memsite.storage.errors import Conflict, NotFound, StorageError
 from memsite.storage.gateway import Gateway
 from memsite.storage.paging import Page, SortCondition
@@ -56,22 +57,30 @@ class Table:
 
     def put_new(self, item: Mapping[str, Any]) -> PutResult:
         """Create-once write. A retry with identical content is not an error: it returns
-        created=False; different content under the same key raises Conflict."""
+        created=False; different content under the same key raises Conflict. An expired item
+        does not hold its key (reads treat it as gone, so writes do too)."""
+        names, values = {"#pk": PK}, {}
+        condition = "attribute_not_exists(#pk)"
+        if self.spec.ttl_attribute:
+            condition += " OR #ttl <= :ttl_now"
+            names["#ttl"] = self.spec.ttl_attribute
+            values[":ttl_now"] = {"N": str(now_epoch())}
         try:
             self.gateway.call(
                 "PutItem",
                 TableName=self.name,
                 Item=encode_item(item),
-                # The key must be free; an expired item still holds its key until it is deleted.
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": PK},
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                **({"ExpressionAttributeValues": values} if values else {}),
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return PutResult(created=True, item=dict(item))
+            return PutResult(created=True, item=_as_stored(item))
         except Conflict as conflict:
             # dynalite does not return the old item with the failure; read it instead.
             current = conflict.current or self.find(item, consistent=True)
-            if current == _without_none(item):
+            # Compared encoded, so True and 1 (both == in Python) are different content.
+            if current is not None and encode_item(current) == encode_item(item):
                 return PutResult(created=False, item=current)
             raise Conflict(
                 f"{item[PK]} / {item[SK]} already exists with different content",
@@ -82,15 +91,24 @@ class Table:
 
     def update_versioned(self, key: Mapping[str, Any], changes: Mapping[str, Any], *, expected_version: int) -> Item:
         """Optimistic locking: apply `changes` only if the stored version is `expected_version`
-        (0: the item must not exist yet); the version goes up by one. Conflict otherwise."""
+        (0: the item must not exist yet); the version goes up by one. A None value removes the
+        attribute (how an item leaves a sparse index). Conflict when the version moved on,
+        NotFound when the item is gone."""
         if VERSION in changes or PK in changes or SK in changes:
             raise StorageError(f"update_versioned manages {VERSION!r} itself and cannot change the key")
         names = {"#v": VERSION} | {f"#a{i}": name for i, name in enumerate(changes)}
         values = {":next": {"N": str(expected_version + 1)}}
-        values |= {f":a{i}": encode_value(value, name) for i, (name, value) in enumerate(changes.items())}
-        assignments = ", ".join(f"#a{i} = :a{i}" for i in range(len(changes)))
+        sets, removes = ["#v = :next"], []
+        for i, (name, value) in enumerate(changes.items()):
+            if value is None:
+                removes.append(f"#a{i}")
+            else:
+                sets.append(f"#a{i} = :a{i}")
+                values[f":a{i}"] = encode_value(value, name)
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         if expected_version == 0:
-            condition = "attribute_not_exists(#v)"
+            condition = "attribute_not_exists(#pk)"
+            names["#pk"] = PK
         else:
             condition = "#v = :expected"
             values[":expected"] = {"N": str(expected_version)}
@@ -99,7 +117,7 @@ class Table:
                 "UpdateItem",
                 TableName=self.name,
                 Key=self._key(key),
-                UpdateExpression="SET " + ", ".join(filter(None, [assignments, "#v = :next"])),
+                UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -107,15 +125,65 @@ class Table:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Conflict as conflict:
-            current = conflict.current or self.find(key, consistent=True)
-            stored = current.get(VERSION) if current else None
-            raise Conflict(
-                f"{key[PK]} / {key[SK]} is at version {stored}, not {expected_version}",
-                current=current,
-                aws_code=conflict.aws_code,
-                operation="UpdateItem",
-            ) from None
+            return self._settle_update_conflict(key, changes, expected_version, conflict)
         return decode_item(response["Attributes"])
+
+    def _settle_update_conflict(
+        self, key: Mapping[str, Any], changes: Mapping[str, Any], expected_version: int, conflict: Conflict
+    ) -> Item:
+        current = conflict.current or self.find(key, consistent=True)
+        if current is None:
+            raise NotFound(f"no item {key[PK]} / {key[SK]} in {self.spec.logical_name}") from None
+        stored = current.get(VERSION)
+        # botocore retries a call whose reply was lost; if that first call did apply this very
+        # change, the retry's condition fails against our own write: that is success.
+        mine = all(current.get(name) == _as_stored_value(value) for name, value in changes.items())
+        if stored == expected_version + 1 and mine:
+            return current
+        raise Conflict(
+            f"{key[PK]} / {key[SK]} is at version {stored}, not {expected_version}",
+            current=current,
+            aws_code=conflict.aws_code,
+            operation="UpdateItem",
+        ) from None
+
+    def add_once(
+        self,
+        key: Mapping[str, Any],
+        counters: Mapping[str, int],
+        *,
+        tokens: Iterable[str],
+        defaults: Mapping[str, Any] | None = None,
+        token_attribute: str = "applied",
+    ) -> bool:
+        """Atomically ADD `counters`, unless any of `tokens` was applied before: the tokens go into a
+        string set on the item in the same write, so a retried change is counted once. `defaults`
+        are set only where the item lacks them. False when a token was already there."""
+        tokens = sorted(set(tokens))
+        names = {"#tokens": token_attribute} | {f"#c{i}": name for i, name in enumerate(counters)}
+        values: dict[str, Any] = {":tokens": encode_value(set(tokens), token_attribute)}
+        values |= {f":c{i}": encode_value(amount, name) for i, (name, amount) in enumerate(counters.items())}
+        adds = ", ".join([f"#c{i} :c{i}" for i in range(len(counters))] + ["#tokens :tokens"])
+        expression = "ADD " + adds
+        if defaults:
+            names |= {f"#d{i}": name for i, name in enumerate(defaults)}
+            values |= {f":d{i}": encode_value(v, name) for i, (name, v) in enumerate(defaults.items())}
+            expression += " SET " + ", ".join(f"#d{i} = if_not_exists(#d{i}, :d{i})" for i in range(len(defaults)))
+        values |= {f":t{i}": encode_value(token, "token") for i, token in enumerate(tokens)}
+        condition = " AND ".join(f"NOT contains(#tokens, :t{i})" for i in range(len(tokens)))
+        try:
+            self.gateway.call(
+                "UpdateItem",
+                TableName=self.name,
+                Key=self._key(key),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except Conflict:
+            return False
+        return True
 
     def delete(self, key: Mapping[str, Any]) -> None:
         self.gateway.call("DeleteItem", TableName=self.name, Key=self._key(key))
@@ -129,10 +197,43 @@ class Table:
         limit: int = 50,
         cursor: str | None = None,
         newest_first: bool = True,
+        where: Mapping[str, Any] | None = None,
     ) -> Page:
-        """One page (one Query call) of a partition, live items only, with the cursor to the next."""
+        """One page (one Query call) of a partition, live items only, with the cursor to the next.
+        `where` keeps only items whose attributes equal the given values (a FilterExpression)."""
         return paging.query_page(
-            self, partition_value, index=index, sort=sort, limit=limit, cursor=cursor, newest_first=newest_first
+            self,
+            partition_value,
+            index=index,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            newest_first=newest_first,
+            where=where,
+        )
+
+    def query_partitions(
+        self,
+        partition_values: list[str],
+        *,
+        index: str | None = None,
+        sort: SortCondition | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+        newest_first: bool = True,
+        where: Mapping[str, Any] | None = None,
+    ) -> Page:
+        """A page across several partitions read one after the other (day buckets, newest day
+        first): at most one Query per partition, fewer when the page fills up."""
+        return paging.query_partitions(
+            self,
+            partition_values,
+            index=index,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            newest_first=newest_first,
+            where=where,
         )
 
     def query_all(self, partition_value: str, **options: Any) -> Iterator[Item]:
@@ -151,12 +252,17 @@ class Table:
 
     def batch_get(self, keys: Iterable[Mapping[str, Any]], *, consistent: bool = False) -> list[Item]:
         """The live items among `keys` (100 per request), in no particular order."""
-        encoded = [self._key(key) for key in keys]
+        # DynamoDB refuses a batch that names one key twice.
+        encoded = list({json.dumps(k, sort_keys=True): k for k in (self._key(key) for key in keys)}.values())
         found = batch.get_all(self.gateway, self.name, encoded, consistent=consistent)
         now = now_epoch()
         return [item for item in map(decode_item, found) if is_live(item, self.spec.ttl_attribute, now)]
 
 
-def _without_none(item: Mapping[str, Any]) -> Item:
-    """What a stored copy of `item` looks like: the codec leaves out None values."""
+def _as_stored(item: Mapping[str, Any]) -> Item:
+    """What a stored copy of `item` reads back as (the codec leaves out None values)."""
     return decode_item(encode_item(item))
+
+
+def _as_stored_value(value: Any) -> Any:
+    return None if value is None else decode_value(encode_value(value))

@@ -95,6 +95,12 @@ AGENT_DECISIONS = TableSpec(
             purpose="decisions by outcome status: outcome#{status}#{day} / {timestamp}#{decision_id}",
         ),
         IndexSpec(
+            name="by_day",
+            partition_key="day_pk",
+            sort_key="day_sk",
+            purpose="every agent's decisions of one day: day#{day} / {timestamp}#{decision_id}",
+        ),
+        IndexSpec(
             name="stm",
             partition_key="stm_pk",
             sort_key="stm_sk",

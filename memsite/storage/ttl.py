@@ -17,9 +17,11 @@ def expires_in(seconds: int) -> int:
 
 def is_live(item: Mapping[str, Any], ttl_attribute: str | None, now: int | None = None) -> bool:
     """`item` is decoded; an item without the attribute never expires."""
-    if ttl_attribute is None or ttl_attribute not in item:
+    expires = item.get(ttl_attribute) if ttl_attribute else None
+    # As on AWS, a TTL attribute that is not a number never expires the item.
+    if not isinstance(expires, (int, float)) or isinstance(expires, bool):
         return True
-    return item[ttl_attribute] > (now_epoch() if now is None else now)
+    return expires > (now_epoch() if now is None else now)
 
 
 def live_filter(ttl_attribute: str, now: int) -> tuple[str, dict[str, str], dict[str, Any]]:

@@ -91,3 +91,24 @@ def test_a_naive_datetime_is_refused():
 
 def test_none_attributes_are_left_out_of_the_item():
     assert decode_item(encode_item({"pk": "a", "outcome": None})) == {"pk": "a"}
+
+
+@pytest.mark.parametrize("number", [10**40, 1e-200, 1e200, Decimal("1." + "1" * 40)])
+def test_numbers_outside_dynamodbs_range_are_refused_naming_the_path(number):
+    with pytest.raises(InvalidValue, match=r"metrics\.pnl: .* outside DynamoDB's number range"):
+        encode_item({"metrics": {"pnl": number}})
+
+
+def test_object_keys_must_be_strings():
+    with pytest.raises(InvalidValue, match="object keys must be strings"):
+        encode_item({"context": {1: "a"}})
+
+
+def test_booleans_integers_bytes_and_string_sets_keep_their_types():
+    item = {"flag": True, "count": 1, "zero": 0, "raw": b"\x00\x01", "tags": {"a", "b"}}
+
+    back = decode_item(encode_item(item))
+
+    assert back == item
+    assert type(back["flag"]) is bool
+    assert type(back["count"]) is int

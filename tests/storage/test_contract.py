@@ -177,9 +177,10 @@ def test_a_batch_write_of_1000_items_stores_them_all(state, unique):
 def test_a_batch_naming_one_key_twice_stores_the_later_item(state, unique):
     key = {"pk": f"agent:{unique}", "sk": "STM#k"}
 
-    state.batch_write([key | {"value": 1}, key | {"value": 2}])
+    written = state.batch_write([key | {"value": 1}, key | {"value": 2}])
 
     assert state.get(key)["value"] == 2
+    assert written == 1
 
 
 def test_floats_and_integers_round_trip_without_precision_surprises(state, unique):
@@ -238,3 +239,104 @@ def test_an_item_that_expires_while_stored_disappears_from_reads(state, unique):
 def test_a_missing_item_is_not_found(state, unique):
     with pytest.raises(NotFound):
         state.get({"pk": f"agent:{unique}", "sk": "nothing"})
+
+
+def test_a_page_across_partitions_reads_them_in_order_and_resumes_from_the_cursor(decisions, unique):
+    days = [f"agent:{unique}-{day}#decision#RISK_ASSESSMENT" for day in ("d3", "d2", "d1")]
+    for n, pk in enumerate(days):
+        decisions.batch_write(
+            [{"pk": pk, "sk": f"2026-11-2{n}T10:00:0{i}.000Z#{i}", "day": n, "i": i} for i in range(4)]
+        )
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = decisions.query_partitions(days, limit=3, cursor=cursor)
+        seen += [(item["day"], item["i"]) for item in page.items]
+        pages += 1
+        if not (cursor := page.next_cursor):
+            break
+
+    assert seen == [(day, i) for day in range(3) for i in reversed(range(4))]
+    assert pages >= 4
+
+
+def test_an_equality_filter_keeps_only_matching_items(decisions, unique):
+    pk = f"agent:{unique}#decision#TRADE_EXECUTION"
+    decisions.batch_write(
+        [
+            {"pk": pk, "sk": f"2026-11-27T10:00:0{i}.000Z#{i}", "outcome_status": "SUCCESS" if i % 2 else "FAILURE"}
+            for i in range(6)
+        ]
+    )
+
+    page = decisions.query_page(pk, where={"outcome_status": "SUCCESS"}, limit=10)
+
+    assert [item["sk"][-1] for item in page.items] == ["5", "3", "1"]
+
+
+def test_add_once_counts_each_token_once(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "ROLLUP"}
+
+    assert state.add_once(key, {"total": 2, "t_TRADE": 2}, tokens=["c:1", "c:2"], defaults={"agent": "a"})
+    assert not state.add_once(key, {"total": 1}, tokens=["c:2"])
+    assert state.add_once(key, {"total": 1, "t_TRADE": -1}, tokens=["c:3"], defaults={"agent": "b"})
+
+    stored = state.get(key)
+    assert stored["total"] == 3
+    assert stored["t_TRADE"] == 1
+    assert stored["agent"] == "a"
+    assert stored["applied"] == {"c:1", "c:2", "c:3"}
+
+
+def test_a_retry_with_1_where_true_was_stored_is_different_content(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "CURRENT"}
+    state.put_new(key | {"flag": True})
+
+    with pytest.raises(Conflict):
+        state.put_new(key | {"flag": 1})
+
+
+def test_an_expired_item_does_not_hold_its_key(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "STM#k"}
+    state.put(key | {"value": "old", "expires_at": now_epoch() - 1})
+
+    result = state.put_new(key | {"value": "new", "expires_at": now_epoch() + 60})
+
+    assert result.created is True
+    assert state.get(key)["value"] == "new"
+
+
+def test_a_versioned_update_removes_attributes_given_as_none(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "DOC"}
+    state.update_versioned(key, {"body": "v1", "draft": "yes"}, expected_version=0)
+
+    updated = state.update_versioned(key, {"body": "v2", "draft": None}, expected_version=1)
+
+    assert updated == key | {"body": "v2", "version": 2}
+
+
+def test_creating_with_version_0_refuses_an_item_that_exists(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "DOC"}
+    state.put(key | {"body": "written without a version"})
+
+    with pytest.raises(Conflict):
+        state.update_versioned(key, {"body": "v1"}, expected_version=0)
+
+
+def test_updating_a_missing_item_is_not_found(state, unique):
+    with pytest.raises(NotFound):
+        state.update_versioned({"pk": f"agent:{unique}", "sk": "DOC"}, {"body": "v2"}, expected_version=3)
+
+
+def test_a_batch_get_naming_a_key_twice_returns_the_item_once(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "CURRENT"}
+    state.put(key | {"v": 1})
+
+    assert state.batch_get([key, key]) == [key | {"v": 1}]
+
+
+def test_a_ttl_attribute_that_is_not_a_number_never_expires_the_item(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "STM#odd"}
+    state.put(key | {"expires_at": "tomorrow"})
+
+    assert state.find(key) is not None

@@ -93,9 +93,7 @@ def test_the_create_command_says_nothing_to_do_the_second_time(capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_the_describe_command_lists_tables_indexes_and_counts(capsys):
-    storage.table(AGENT_STATE).put({"pk": "agent:describe-me", "sk": "CURRENT"})
-
+def test_the_describe_command_lists_tables_and_indexes(capsys):
     call_command("dynamodb_tables", "describe")
 
     out = capsys.readouterr().out

@@ -1,0 +1,225 @@
+"""agent_decisions items: decisions, their id claims, and the hourly rollup counters.
+The mappers here are the only place that knows attribute names and key layout.
+
+  decision  pk agent:{agent_id}#decision#{type}   sk {timestamp}#{decision_id}
+  claim     pk decision#{decision_id}             sk CLAIM     (id -> key; first writer wins)
+  rollup    pk rollup#{day}                       sk {hour}#{agent_id}   (counters, applied tokens)
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from decisions.schemas import RETENTION, Decision
+from memsite import storage
+from memsite.storage.codec import format_timestamp
+from memsite.storage.tables import AGENT_DECISIONS
+
+CLAIM = "CLAIM"
+
+
+def _table() -> storage.Table:
+    return storage.table(AGENT_DECISIONS)
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def _expires_at(decision: Decision) -> int:
+    return int((decision.timestamp + RETENTION).timestamp())
+
+
+def sort_key(decision: Decision) -> str:
+    return f"{format_timestamp(decision.timestamp)}#{decision.decision_id}"
+
+
+def main_key(decision: Decision) -> dict[str, str]:
+    return {"pk": f"agent:{decision.agent_id}#decision#{decision.type}", "sk": sort_key(decision)}
+
+
+def claim_key(decision_id: str) -> dict[str, str]:
+    return {"pk": f"decision#{decision_id}", "sk": CLAIM}
+
+
+def content_hash(decision: Decision) -> str:
+    """What makes two submissions of one decision_id 'the same': everything the agent sent."""
+    sent = decision.model_dump(
+        mode="json", include={"agent_id", "type", "timestamp", "cycle", "context", "reasoning", "links"}
+    )
+    sent["outcome"] = (
+        decision.outcome.model_dump(mode="json", exclude={"reported_at", "reported_by"}) if decision.outcome else None
+    )
+    return hashlib.sha256(json.dumps(sent, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def outcome_index_keys(decision: Decision) -> dict[str, str]:
+    return {
+        "outcome_status": decision.outcome_status,
+        "outcome_pk": f"outcome#{decision.outcome_status}#{_day(decision.timestamp)}",
+        "outcome_sk": sort_key(decision),
+    }
+
+
+def _to_item(decision: Decision) -> dict[str, Any]:
+    sk = sort_key(decision)
+    record = decision.model_dump(mode="python", exclude_none=True)
+    return (
+        main_key(decision)
+        | record
+        | outcome_index_keys(decision)
+        | {
+            "agent_pk": f"agent:{decision.agent_id}",
+            "agent_sk": sk,
+            "type_pk": f"type#{decision.type}#{_day(decision.timestamp)}",
+            "type_sk": sk,
+            "day_pk": f"day#{_day(decision.timestamp)}",
+            "day_sk": sk,
+            # In the sparse STM index until consolidation folds it into long-term memory.
+            "stm_pk": f"stm#{decision.agent_id}",
+            "stm_sk": sk,
+            "content_hash": content_hash(decision),
+            "expires_at": _expires_at(decision),
+        }
+    )
+
+
+def _from_item(item: dict[str, Any]) -> Decision:
+    return Decision.model_validate({name: item[name] for name in Decision.model_fields if name in item})
+
+
+@dataclass(frozen=True)
+class Claim:
+    decision_id: str
+    key: dict[str, str]
+    content_hash: str
+
+
+def _claim_item(decision: Decision) -> dict[str, Any]:
+    key = main_key(decision)
+    return claim_key(decision.decision_id) | {
+        "main_pk": key["pk"],
+        "main_sk": key["sk"],
+        "content_hash": content_hash(decision),
+        "expires_at": _expires_at(decision),
+    }
+
+
+def _claim_from_item(item: dict[str, Any]) -> Claim:
+    return Claim(
+        decision_id=item["pk"].removeprefix("decision#"),
+        key={"pk": item["main_pk"], "sk": item["main_sk"]},
+        content_hash=item["content_hash"],
+    )
+
+
+def claim(decision: Decision) -> Claim | None:
+    """Claim the decision's id. None when this call claimed it; else the claim already there
+    (the same content when its hash matches: a retry)."""
+    try:
+        result = _table().put_new(_claim_item(decision))
+    except storage.Conflict as conflict:
+        if conflict.current is None:
+            raise
+        return _claim_from_item(conflict.current)
+    return None if result.created else _claim_from_item(result.item)
+
+
+def claim_find(decision_id: str) -> Claim | None:
+    item = _table().find(claim_key(decision_id), consistent=True)
+    return _claim_from_item(item) if item else None
+
+
+def decisions_put(decisions: Iterable[Decision]) -> int:
+    return _table().batch_write(_to_item(decision) for decision in decisions)
+
+
+def decisions_missing(decisions: list[Decision]) -> list[Decision]:
+    """Those of `decisions` whose item is not stored (a crash came between claim and write)."""
+    found = {item["decision_id"] for item in _table().batch_get([main_key(d) for d in decisions], consistent=True)}
+    return [decision for decision in decisions if decision.decision_id not in found]
+
+
+def decision_find(key: dict[str, str]) -> Decision | None:
+    item = _table().find(key, consistent=True)
+    return _from_item(item) if item else None
+
+
+def decision_update_outcome(decision: Decision, *, expected_version: int) -> Decision:
+    """Store `decision`'s outcome and history if the stored version is still `expected_version`."""
+    changes = outcome_index_keys(decision) | {
+        "outcome": decision.outcome.model_dump(mode="python", exclude_none=True) if decision.outcome else None,
+        "outcome_history": [change.model_dump(mode="python", exclude_none=True) for change in decision.outcome_history],
+    }
+    item = _table().update_versioned(main_key(decision), changes, expected_version=expected_version)
+    return _from_item(item)
+
+
+def decisions_query(
+    partitions: list[str],
+    *,
+    index: str | None,
+    sort: storage.SortCondition,
+    limit: int,
+    cursor: str | None,
+    where: dict[str, str] | None,
+) -> tuple[list[Decision], str | None]:
+    page = _table().query_partitions(partitions, index=index, sort=sort, limit=limit, cursor=cursor, where=where)
+    return [_from_item(item) for item in page.items], page.next_cursor
+
+
+# Rollups: hourly counters per agent, maintained on every write, so charts never read decisions.
+
+
+def rollup_key(agent_id: str, moment: datetime) -> dict[str, str]:
+    moment = moment.astimezone(UTC)
+    return {"pk": f"rollup#{_day(moment)}", "sk": f"{moment:%H}#{agent_id}"}
+
+
+@dataclass(frozen=True)
+class RollupChange:
+    """What one write adds to its agent's hour; `token` makes it count once."""
+
+    agent_id: str
+    moment: datetime
+    counters: dict[str, int]
+    token: str
+
+
+def rollups_apply(changes: list[RollupChange]) -> None:
+    """One atomic ADD per agent-hour for the whole batch; when part of it was applied before
+    (a retried batch), each change is applied alone so only the missing ones count."""
+    groups: dict[tuple[str, str], list[RollupChange]] = defaultdict(list)
+    for change in changes:
+        key = rollup_key(change.agent_id, change.moment)
+        groups[(key["pk"], key["sk"])].append(change)
+    for group in groups.values():
+        if not _rollup_add(group) and len(group) > 1:
+            for change in group:
+                _rollup_add([change])
+
+
+def _rollup_add(changes: list[RollupChange]) -> bool:
+    first = changes[0]
+    counters: dict[str, int] = defaultdict(int)
+    for change in changes:
+        for name, amount in change.counters.items():
+            counters[name] += amount
+    defaults = {
+        "agent_id": first.agent_id,
+        "hour": f"{first.moment.astimezone(UTC):%Y-%m-%dT%H}",
+        "expires_at": int((first.moment + RETENTION).timestamp()),
+    }
+    key = rollup_key(first.agent_id, first.moment)
+    return _table().add_once(key, dict(counters), tokens=[c.token for c in changes], defaults=defaults)
+
+
+def rollup_rows(day: str, first_hour: str, last_hour: str) -> list[dict[str, Any]]:
+    """Every agent's counters of one day, hours first_hour..last_hour ("00".."23")."""
+    sort = storage.SortCondition.between(f"{first_hour}#", f"{last_hour}#~")
+    rows = _table().query_all(f"rollup#{day}", sort=sort, newest_first=False, limit=1000)
+    return [{k: v for k, v in row.items() if k not in ("pk", "sk", "applied", "expires_at")} for row in rows]

@@ -1,0 +1,135 @@
+"""Decision records: what an agent sends (DecisionIn, OutcomeIn) and what is stored (Decision).
+
+Validation is strict at this edge: unknown fields are refused, and every error names its field.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from ulid import ULID
+
+DECISION_TYPES = ("SOURCE_SELECTION", "QUERY_EXECUTION", "SIGNAL_GENERATION", "RISK_ASSESSMENT", "TRADE_EXECUTION")
+TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+OUTCOME_STATUSES = ("SUCCESS", "FAILURE")
+PENDING = "PENDING"
+RETENTION = timedelta(days=90)
+# A decision's clock may run a little ahead of ours; far-future timestamps would sort above
+# everything in every timeline, so they are refused.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+MAX_DECISION_BYTES = 64 * 1024
+
+
+def ulid_validate(value: str, field: str = "decision_id") -> str:
+    try:
+        return str(ULID.from_str(value))
+    except (ValueError, TypeError):
+        raise ValueError(f"{field} must be a ULID (26 characters, Crockford base32)") from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Links(_Strict):
+    consumed_signals: list[str] = Field(default_factory=list, max_length=100)
+    produced_signals: list[str] = Field(default_factory=list, max_length=100)
+    parent_decision_id: str | None = None
+
+    @field_validator("parent_decision_id")
+    @classmethod
+    def _parent_is_ulid(cls, value: str | None) -> str | None:
+        return None if value is None else ulid_validate(value, "parent_decision_id")
+
+
+class OutcomeIn(_Strict):
+    status: Literal["SUCCESS", "FAILURE"]
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    quality_score: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Outcome(OutcomeIn):
+    reported_at: datetime
+    reported_by: str
+
+    def same_report(self, other: OutcomeIn) -> bool:
+        return OutcomeIn.model_validate(self.model_dump(include=set(OutcomeIn.model_fields))) == other
+
+
+class OutcomeChange(BaseModel):
+    """A previous outcome, kept when a later report corrected it."""
+
+    previous: Outcome | None = None
+    replaced_at: datetime
+    replaced_by: str
+
+
+class DecisionIn(_Strict):
+    decision_id: str | None = None
+    agent_id: str = Field(min_length=1, max_length=64)
+    type: str
+    timestamp: datetime | None = None
+    cycle: int | None = Field(default=None, ge=0)
+    context: dict[str, Any] = Field(default_factory=dict)
+    reasoning: dict[str, Any] = Field(default_factory=dict)
+    outcome: OutcomeIn | None = None
+    links: Links = Field(default_factory=Links)
+
+    @field_validator("decision_id")
+    @classmethod
+    def _id_is_ulid(cls, value: str | None) -> str | None:
+        return None if value is None else ulid_validate(value)
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_upper_case(cls, value: str) -> str:
+        if not TYPE_PATTERN.match(value):
+            raise ValueError("type must be an upper-case name such as " + ", ".join(DECISION_TYPES) + " (A-Z, 0-9, _)")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _timestamp_is_recent(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # documented: a timestamp without a zone is UTC
+        now = datetime.now(UTC)
+        if value > now + MAX_CLOCK_SKEW:
+            raise ValueError("timestamp is in the future")
+        if value < now - RETENTION:
+            raise ValueError("timestamp is older than the 90 days decisions are kept")
+        return value.astimezone(UTC)
+
+
+class Decision(BaseModel):
+    """A stored decision."""
+
+    decision_id: str
+    agent_id: str
+    type: str
+    timestamp: datetime
+    cycle: int | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    reasoning: dict[str, Any] = Field(default_factory=dict)
+    outcome: Outcome | None = None
+    links: Links = Field(default_factory=Links)
+    recorded_at: datetime
+    version: int = 1
+    outcome_history: list[OutcomeChange] = Field(default_factory=list)
+
+    @computed_field
+    @property
+    def outcome_status(self) -> Literal["SUCCESS", "FAILURE", "PENDING"]:
+        return self.outcome.status if self.outcome else PENDING
+
+
+BatchStatus = Literal["created", "exists", "conflict", "invalid"]
+
+
+class BatchResult(BaseModel):
+    decision_id: str | None
+    status: BatchStatus
+    detail: str = ""
