@@ -1,7 +1,11 @@
-"""Every page requires login; the API authenticates on its own (agent tokens, sessions) and
+"""Every page requires login, and pages show friendly errors; the API authenticates on its own (agent tokens, sessions) and
 answers 401/403 in JSON instead of redirecting to the login page."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.shortcuts import render
+
+from memsite import storage
+from memsite.errors import ApplicationError
 
 
 class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
@@ -9,3 +13,29 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class FriendlyErrorsMiddleware:
+    """Pages show a message a person can act on, never a traceback: a missing record is a 404
+    page, storage that is down is a 503 page with Retry-After."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path_info.startswith("/api/"):
+            return None
+        if isinstance(exception, ApplicationError):
+            return _error_page(request, exception.status, exception.detail)
+        if isinstance(exception, (storage.Unavailable, storage.TableMissing)):
+            response = _error_page(request, 503, f"The database is not answering right now: {exception.message}")
+            response["Retry-After"] = str(getattr(exception, "retry_after", 30))
+            return response
+        return None
+
+
+def _error_page(request, status: int, message: str):
+    return render(request, "error.html", {"status": status, "message": message}, status=status)

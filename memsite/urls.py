@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from decisions.views import overview
 from memsite.status.views import status_page
 
 urlpatterns = [
-    path("", status_page, name="status"),
-    path("status/", status_page, name="system-status"),
+    path("", overview, name="overview"),
+    path("decisions/", include("decisions.page_urls")),
+    path("status/", status_page, name="status"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -54,7 +54,7 @@ def translate_client_error(exc: ClientError, operation: str) -> StorageError:
     if code == "ConditionalCheckFailedException":
         old = exc.response.get("Item")
         return Conflict(message or "condition failed", current=decode_item(old) if old else None, **context)
-    if code == "ResourceNotFoundException":
+    if code == "ResourceNotFoundException" or (code == "ValidationException" and "specified index" in message):
         return TableMissing(f"{message} (have the tables been created? manage.py dynamodb_tables create)", **context)
     if code == "ResourceInUseException":
         return Conflict(message, **context)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memsite.storage.errors import Conflict, NotSupported, StorageError, TableMissing
+from memsite.storage import migrate
 from memsite.storage.gateway import Gateway
 from memsite.storage.tables import PK, SK, TableSpec
 
@@ -56,24 +57,41 @@ def create_table_params(spec: TableSpec, name: str) -> dict[str, Any]:
 
 
 def create_tables(gateway: Gateway, specs: tuple[TableSpec, ...], *, report: Report = logger.info) -> list[str]:
-    """Create the missing tables, wait until all are ACTIVE, enable TTL. Returns the names created."""
+    """Create the missing tables, add indexes the specs gained since a table was made, wait until
+    all are ACTIVE, enable TTL. Returns the names created."""
     created = []
     for spec in specs:
         name = spec.physical_name(gateway.config.table_prefix)
-        if _describe(gateway, name) is not None:
+
+        def create(table_name: str, spec: TableSpec = spec) -> None:
+            _create(gateway, spec, table_name, report)
+
+        def wait(table_name: str) -> None:
+            _wait_active(gateway, table_name, report)
+
+        if migrate.finish_rebuild(gateway, spec, create=create, wait=wait, report=report):
             continue
-        try:
-            gateway.call("CreateTable", **create_table_params(spec, name))
-            created.append(name)
-            report(f"creating {name}")
-        except Conflict:
-            pass  # another process created it between our describe and create
+        if _describe(gateway, name) is None:
+            if _create(gateway, spec, name, report):
+                created.append(name)
+            continue
+        wait(name)
+        migrate.add_missing_indexes(gateway, spec, create=create, wait=wait, report=report)
     for spec in specs:
         name = spec.physical_name(gateway.config.table_prefix)
         _wait_active(gateway, name, report)
         if spec.ttl_attribute:
             _enable_ttl(gateway, name, spec.ttl_attribute, report)
     return created
+
+
+def _create(gateway: Gateway, spec: TableSpec, name: str, report: Report) -> bool:
+    try:
+        gateway.call("CreateTable", **create_table_params(spec, name))
+    except Conflict:
+        return False  # another process created it between our describe and create
+    report(f"creating {name}")
+    return True
 
 
 def _describe(gateway: Gateway, name: str) -> dict[str, Any] | None:

@@ -123,3 +123,32 @@ def test_the_cloudformation_command_prints_yaml(capsys):
     call_command("dynamodb_tables", "cloudformation")
 
     assert len(yaml.safe_load(capsys.readouterr().out)["Resources"]) == 4
+
+
+def test_create_adds_an_index_the_spec_gained_keeping_every_item(fresh_gateway, unique):
+    from dataclasses import replace
+
+    from memsite.storage import SortCondition, Table
+
+    old_spec = replace(AGENT_DECISIONS, indexes=AGENT_DECISIONS.indexes[:1])
+    create_tables(fresh_gateway, (old_spec,))
+    items = [
+        {
+            "pk": "agent:a#decision#X",
+            "sk": f"2026-11-27T10:00:0{n}.000Z#{n}",
+            "day_pk": "day#2026-11-27",
+            "day_sk": f"2026-11-27T10:00:0{n}.000Z#{n}",
+            "n": n,
+            "ratio": 0.1 * n,
+        }
+        for n in range(5)
+    ]
+    Table(old_spec, fresh_gateway).batch_write(items)
+
+    create_tables(fresh_gateway, (AGENT_DECISIONS,))
+
+    table = Table(AGENT_DECISIONS, fresh_gateway)
+    by_day = table.query_page("day#2026-11-27", index="by_day", sort=SortCondition.begins_with("2026"), limit=10)
+    assert sorted(item["n"] for item in by_day.items) == list(range(5))
+    assert sorted(table.query_all("agent:a#decision#X"), key=lambda i: i["n"]) == items
+    assert create_tables(fresh_gateway, (AGENT_DECISIONS,)) == []
