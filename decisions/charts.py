@@ -18,6 +18,7 @@ TYPE_COLOURS = {
     "TRADE_EXECUTION": "#76b7b2",
 }
 SPARE_COLOURS = ["#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+TIMELINE_HOVER = "<b>%{customdata[1]}</b> · %{customdata[2]}<br>%{x}<br>%{customdata[3]}<extra>%{y}</extra>"
 OUTCOME_SYMBOLS = {"SUCCESS": "circle", "FAILURE": "x", "PENDING": "circle-open"}
 
 
@@ -117,7 +118,7 @@ def timeline(decisions: Sequence[Decision]) -> go.Figure:
                     "line": {"width": 2, "color": type_colour(decision_type, types)},
                 },
                 customdata=[[d.decision_id, d.type, d.outcome_status, reasoning_summary(d)] for d in chosen],
-                hovertemplate="<b>%{customdata[1]}</b> · %{customdata[2]}<br>%{x}<br>%{customdata[3]}<extra>%{y}</extra>",
+                hovertemplate=TIMELINE_HOVER,
             )
             shown_in_legend = True
     agents = sorted({d.agent_id for d in decisions})

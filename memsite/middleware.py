@@ -1,5 +1,5 @@
-"""Every page requires login, and pages show friendly errors; the API authenticates on its own (agent tokens, sessions) and
-answers 401/403 in JSON instead of redirecting to the login page."""
+"""Every page requires login and shows friendly errors; the API authenticates on its own
+(agent tokens, sessions) and answers 401/403 in JSON instead of redirecting to the login page."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.shortcuts import render

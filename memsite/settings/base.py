@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import plotly
-
 from django.core.exceptions import ImproperlyConfigured
 
 from memsite.env import env_bool, env_list, env_optional

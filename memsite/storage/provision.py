@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from memsite.storage.errors import Conflict, NotSupported, StorageError, TableMissing
 from memsite.storage import migrate
+from memsite.storage.errors import Conflict, NotSupported, StorageError, TableMissing
 from memsite.storage.gateway import Gateway
 from memsite.storage.tables import PK, SK, TableSpec
 

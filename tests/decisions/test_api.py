@@ -303,7 +303,7 @@ def test_bad_list_parameters_name_the_parameter(hunter, params, field):
 
 def test_rollups_count_exactly_the_stored_decisions(as_agent):
     client = as_agent("counted")
-    now = datetime.now(UTC).replace(minute=30)
+    now = datetime.now(UTC).replace(minute=30) - timedelta(hours=1)  # half past, and never in the future
     batch = [
         a_decision("counted", type=kind, timestamp=(now - timedelta(hours=h)).isoformat())
         for h in range(3)
@@ -315,7 +315,7 @@ def test_rollups_count_exactly_the_stored_decisions(as_agent):
     client.post(f"{URL}{batch[0]['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
     client.post(f"{URL}{batch[0]['decision_id']}/outcome/", {"status": "FAILURE"}, format="json")
 
-    counts = selectors.decision_counts_hourly(since=now - timedelta(hours=3), until=now)
+    counts = selectors.decision_counts_hourly(since=now - timedelta(hours=3), until=now + timedelta(minutes=1))
     outcomes = counts.by_agent_outcome["counted"]
 
     assert sum(counts.by_type["TRADE_EXECUTION"]) >= 6
