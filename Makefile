@@ -10,7 +10,7 @@ STAMP_NODE := node_modules/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint format lock setup clean
+.PHONY: run test lint format lock setup browser clean
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -26,6 +26,12 @@ $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Debian's Chromium, for the real-browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 var:
 	@mkdir -p var
 
@@ -35,7 +41,7 @@ run: export DEBUG ?= 1
 run: setup var
 	honcho start
 
-test: setup
+test: setup browser
 	pytest
 
 lint: setup

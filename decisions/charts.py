@@ -33,9 +33,11 @@ def type_colour(decision_type: str, known: Sequence[str] = ()) -> str:
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": {"text": title, "x": 0, "font": {"size": 15}},
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
-        "height": 320,
-        "legend": {"orientation": "h", "y": -0.18},
+        "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
+        "height": 340,
+        # Above the plot, right-aligned: below it, the legend would cover the date under the x axis.
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
+        "showlegend": True,  # also for a single agent or type: the name matters
         "plot_bgcolor": "#fff",
         "paper_bgcolor": "#fff",
         "xaxis": {"gridcolor": "#eef0f3"},

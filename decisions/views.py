@@ -32,7 +32,9 @@ def page_filters(params: dict[str, str]) -> tuple[DecisionFilter, dict[str, str]
     state = {key: params.get(key, "") for key in ("agent", "type", "outcome", "range", "since", "until")}
     state["range"] = state["range"] if state["range"] in (*RANGES, "custom") else "day"
     query = {key: state[key] for key in ("agent", "type", "outcome")}
-    if state["range"] == "custom":
+    if params.get("cursor"):
+        pass  # a next page keeps the window its cursor was made for
+    elif state["range"] == "custom":
         query |= {"since": state["since"], "until": state["until"]}
     else:
         now = datetime.now(UTC)

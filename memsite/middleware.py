@@ -30,6 +30,8 @@ class FriendlyErrorsMiddleware:
             return None
         if isinstance(exception, ApplicationError):
             return _error_page(request, exception.status, exception.detail)
+        if isinstance(exception, storage.InvalidCursor):
+            return _error_page(request, 400, f"{exception.message}. Open the first page again.")
         if isinstance(exception, (storage.Unavailable, storage.TableMissing)):
             response = _error_page(request, 503, f"The database is not answering right now: {exception.message}")
             response["Retry-After"] = str(getattr(exception, "retry_after", 30))

@@ -1,0 +1,88 @@
+"""Figures built from selector output, checked without a browser."""
+
+from datetime import UTC, datetime
+
+from decisions import charts
+from decisions.schemas import Decision, Outcome
+from decisions.selectors import HourlyCounts
+
+HOURS = ["2026-11-27T10", "2026-11-27T11", "2026-11-27T12"]
+
+
+def _counts() -> HourlyCounts:
+    return HourlyCounts(
+        hours=HOURS,
+        by_type={"TRADE_EXECUTION": [1, 0, 4], "RISK_ASSESSMENT": [2, 2, 0]},
+        by_agent_outcome={
+            "risk-manager": {"SUCCESS": [1, 0, 3], "FAILURE": [1, 0, 1], "PENDING": [0, 2, 0]},
+            "trade-executor": {"PENDING": [1, 0, 0]},
+        },
+        agents=["risk-manager", "trade-executor"],
+    )
+
+
+def _decision(agent: str, kind: str, status: str | None, summary: str = "why") -> Decision:
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    outcome = Outcome(status=status, reported_at=now, reported_by="agent:x") if status else None
+    return Decision(
+        decision_id=f"01J{agent[:3].upper()}{kind[:3]}{status or 'P'}".ljust(26, "0")[:26],
+        agent_id=agent,
+        type=kind,
+        timestamp=now,
+        reasoning={"summary": summary},
+        outcome=outcome,
+        recorded_at=now,
+    )
+
+
+def test_decisions_per_hour_stacks_one_bar_trace_per_type():
+    figure = charts.decisions_per_hour(_counts())
+
+    traces = {trace.name: trace for trace in figure.data}
+    assert figure.layout.barmode == "stack"
+    assert list(traces) == ["RISK_ASSESSMENT", "TRADE_EXECUTION"]
+    assert list(traces["TRADE_EXECUTION"].y) == [1, 0, 4]
+    assert traces["TRADE_EXECUTION"].marker.color == charts.TYPE_COLOURS["TRADE_EXECUTION"]
+    assert list(traces["RISK_ASSESSMENT"].x) == ["2026-11-27T10:00", "2026-11-27T11:00", "2026-11-27T12:00"]
+
+
+def test_success_rate_is_the_share_of_reported_outcomes_with_gaps_where_none_were_reported():
+    figure = charts.success_rate(_counts())
+
+    traces = {trace.name: trace for trace in figure.data}
+    assert list(traces["risk-manager"].y) == [0.5, None, 0.75]
+    assert list(traces["risk-manager"].customdata) == [2, 0, 4]
+    assert list(traces["trade-executor"].y) == [None, None, None]
+
+
+def test_the_timeline_puts_agents_down_colours_types_and_marks_outcomes():
+    decisions = [
+        _decision("risk-manager", "RISK_ASSESSMENT", "SUCCESS", summary="funding flipped"),
+        _decision("risk-manager", "RISK_ASSESSMENT", "FAILURE"),
+        _decision("trade-executor", "TRADE_EXECUTION", None),
+        _decision("market-hunter", "NEW_AGENT_TYPE", "SUCCESS"),
+    ]
+
+    figure = charts.timeline(decisions)
+
+    by_symbol = {(trace.name, trace.marker.symbol): trace for trace in figure.data}
+    assert set(by_symbol) == {
+        ("RISK_ASSESSMENT", "circle"),
+        ("RISK_ASSESSMENT", "x"),
+        ("TRADE_EXECUTION", "circle-open"),
+        ("NEW_AGENT_TYPE", "circle"),
+    }
+    success = by_symbol[("RISK_ASSESSMENT", "circle")]
+    assert list(success.y) == ["risk-manager"]
+    assert success.customdata[0][3] == "funding flipped"
+    assert [t.showlegend for t in figure.data if t.name == "RISK_ASSESSMENT"].count(True) == 1
+    assert list(figure.layout.yaxis.categoryarray) == ["market-hunter", "risk-manager", "trade-executor"]
+    assert by_symbol[("NEW_AGENT_TYPE", "circle")].marker.color in charts.SPARE_COLOURS
+
+
+def test_a_reasoning_summary_falls_back_to_the_first_fields_and_is_cut_to_length():
+    decision = _decision("a", "X_TYPE", None)
+    decision.reasoning = {"score": 0.8, "selected": ["glassnode"], "note": "n" * 300}
+
+    assert charts.reasoning_summary(decision).startswith("score=0.8, selected=['glassnode']")
+    assert len(charts.reasoning_summary(decision)) == 140
