@@ -10,7 +10,8 @@ from memsite.errors import ApplicationError
 
 class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.path_info.startswith("/api/"):
+        # The interactive API docs are a page for people; the rest of /api/ is for clients.
+        if request.path_info.startswith("/api/") and request.path_info != "/api/docs/":
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 

@@ -48,3 +48,24 @@ def test_the_embedded_dynamodb_command_refuses_a_port_already_in_use(storage_set
 
     with pytest.raises(CommandError, match=f"port {dynalite.port} is taken"):
         call_command("embedded_dynamodb")
+
+
+@pytest.mark.django_db
+def test_bootstrap_with_debug_on_creates_a_first_login_once(settings, capsys):
+    from django.contrib.auth import get_user_model
+
+    settings.DEBUG = True
+    call_command("bootstrap", wait=5)
+    call_command("bootstrap", wait=5)
+
+    assert "created the login admin / admin" in capsys.readouterr().out
+    assert get_user_model().objects.get(username="admin").check_password("admin")
+
+
+@pytest.mark.django_db
+def test_bootstrap_with_debug_off_creates_no_login():
+    from django.contrib.auth import get_user_model
+
+    call_command("bootstrap", wait=5)
+
+    assert not get_user_model().objects.exists()

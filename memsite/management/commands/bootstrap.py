@@ -3,11 +3,15 @@ Django's own database, creates the tables. Safe to run any number of times."""
 
 import time
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from memsite import storage
 from memsite.storage.provision import create_tables
+
+DEV_LOGIN = "admin"
 
 
 class Command(BaseCommand):
@@ -24,6 +28,16 @@ class Command(BaseCommand):
         self.stdout.write("Django database migrated")
         created = create_tables(gateway, storage.ALL_TABLES, report=self.stdout.write)
         self.stdout.write(f"DynamoDB tables ready ({len(created)} created) at {gateway.config.description}")
+        if settings.DEBUG:
+            self._ensure_dev_login()
+
+    def _ensure_dev_login(self) -> None:
+        """A local system with login-only pages needs a first login; only ever with DEBUG on."""
+        users = get_user_model()
+        if users.objects.filter(is_superuser=True).exists():
+            return
+        users.objects.create_superuser(username=DEV_LOGIN, password=DEV_LOGIN, email="")
+        self.stdout.write(f"DEBUG is on and there was no admin: created the login {DEV_LOGIN} / {DEV_LOGIN}")
 
     def _wait_for_dynamodb(self, gateway: storage.Gateway, wait: float) -> None:
         deadline = time.monotonic() + wait
