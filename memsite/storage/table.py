@@ -113,20 +113,32 @@ class Table:
             condition = "#v = :expected"
             values[":expected"] = {"N": str(expected_version)}
         try:
-            response = self.gateway.call(
-                "UpdateItem",
-                TableName=self.name,
-                Key=self._key(key),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+            response = self._update(
+                key,
+                expression,
+                condition,
+                names,
+                values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Conflict as conflict:
             return self._settle_update_conflict(key, changes, expected_version, conflict)
         return decode_item(response["Attributes"])
+
+    def _update(
+        self, key: Mapping[str, Any], expression: str, condition: str, names: dict, values: dict, **options: Any
+    ) -> dict[str, Any]:
+        return self.gateway.call(
+            "UpdateItem",
+            TableName=self.name,
+            Key=self._key(key),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            **options,
+        )
 
     def _settle_update_conflict(
         self, key: Mapping[str, Any], changes: Mapping[str, Any], expected_version: int, conflict: Conflict
@@ -172,15 +184,7 @@ class Table:
         values |= {f":t{i}": encode_value(token, "token") for i, token in enumerate(tokens)}
         condition = " AND ".join(f"NOT contains(#tokens, :t{i})" for i in range(len(tokens)))
         try:
-            self.gateway.call(
-                "UpdateItem",
-                TableName=self.name,
-                Key=self._key(key),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
+            self._update(key, expression, condition, names, values)
         except Conflict:
             return False
         return True
