@@ -9,17 +9,19 @@ The mappers here are the only place that knows attribute names and key layout.
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from decisions.schemas import RETENTION, Decision
 from memsite import storage
-from memsite.storage.codec import format_timestamp
+from memsite.storage.codec import encode_item, format_timestamp
 from memsite.storage.tables import AGENT_DECISIONS
 
 CLAIM = "CLAIM"
+PARALLEL_CALLS = 8
 
 
 def _table() -> storage.Table:
@@ -117,6 +119,24 @@ def _claim_from_item(item: dict[str, Any]) -> Claim:
     )
 
 
+def item_check(decision: Decision) -> None:
+    """Raise storage.InvalidValue (naming the value's path) if DynamoDB cannot store the decision."""
+    encode_item(_to_item(decision))
+
+
+def _parallel(function: Callable[[Any], Any], inputs: list[Any]) -> list[Any]:
+    """Single-item calls for a batch, several at a time: each must be conditional, so they
+    cannot go in one BatchWriteItem. boto3 clients are thread-safe."""
+    if len(inputs) <= 1:
+        return [function(x) for x in inputs]
+    with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
+        return list(pool.map(function, inputs))
+
+
+def claims_put(decisions: list[Decision]) -> list["Claim | None"]:
+    return _parallel(claim, decisions)
+
+
 def claim(decision: Decision) -> Claim | None:
     """Claim the decision's id. None when this call claimed it; else the claim already there
     (the same content when its hash matches: a retry)."""
@@ -134,13 +154,25 @@ def claim_find(decision_id: str) -> Claim | None:
     return _claim_from_item(item) if item else None
 
 
-def decisions_put(decisions: Iterable[Decision]) -> int:
-    return _table().batch_write(_to_item(decision) for decision in decisions)
+def _put_new(decision: Decision) -> bool:
+    try:
+        return _table().put_new(_to_item(decision)).created
+    except storage.Conflict:
+        return False  # stored already, by a retry or the first attempt, and maybe updated since
+
+
+def decisions_put_new(decisions: list[Decision]) -> int:
+    """Store each decision unless its item exists; returns how many were written."""
+    return sum(_parallel(_put_new, decisions))
+
+
+def decisions_find(keys: list[dict[str, str]]) -> list[Decision]:
+    return [_from_item(item) for item in _table().batch_get(keys, consistent=True)] if keys else []
 
 
 def decisions_missing(decisions: list[Decision]) -> list[Decision]:
     """Those of `decisions` whose item is not stored (a crash came between claim and write)."""
-    found = {item["decision_id"] for item in _table().batch_get([main_key(d) for d in decisions], consistent=True)}
+    found = {d.decision_id for d in decisions_find([main_key(d) for d in decisions])}
     return [decision for decision in decisions if decision.decision_id not in found]
 
 
@@ -176,8 +208,10 @@ def decisions_query(
 
 
 def rollup_key(agent_id: str, moment: datetime) -> dict[str, str]:
+    """One row per agent and ten minutes: the row's set of applied tokens grows with the
+    decisions of those ten minutes only, far below the 400 KB item limit."""
     moment = moment.astimezone(UTC)
-    return {"pk": f"rollup#{_day(moment)}", "sk": f"{moment:%H}#{agent_id}"}
+    return {"pk": f"rollup#{_day(moment)}", "sk": f"{moment:%H}:{moment.minute // 10}#{agent_id}"}
 
 
 @dataclass(frozen=True)
@@ -220,6 +254,6 @@ def _rollup_add(changes: list[RollupChange]) -> bool:
 
 def rollup_rows(day: str, first_hour: str, last_hour: str) -> list[dict[str, Any]]:
     """Every agent's counters of one day, hours first_hour..last_hour ("00".."23")."""
-    sort = storage.SortCondition.between(f"{first_hour}#", f"{last_hour}#~")
+    sort = storage.SortCondition.between(f"{first_hour}:", f"{last_hour}:~")
     rows = _table().query_all(f"rollup#{day}", sort=sort, newest_first=False, limit=1000)
     return [{k: v for k, v in row.items() if k not in ("pk", "sk", "applied", "expires_at")} for row in rows]

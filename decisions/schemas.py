@@ -22,10 +22,29 @@ MAX_DECISION_BYTES = 64 * 1024
 
 
 def ulid_validate(value: str, field: str = "decision_id") -> str:
+    """The canonical (upper-case) form of a ULID; ValueError if `value` is not one."""
     try:
-        return str(ULID.from_str(value))
-    except (ValueError, TypeError):
+        return str(ULID.from_str(value.upper()))
+    except (ValueError, TypeError, AttributeError):
         raise ValueError(f"{field} must be a ULID (26 characters, Crockford base32)") from None
+
+
+def to_millis(moment: datetime) -> datetime:
+    """Decisions keep millisecond timestamps (as stored); a retry that sends back what it read
+    must be the same decision."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def timestamp_check(value: datetime) -> datetime:
+    """UTC, milliseconds, not in the future, not older than the 90 days decisions are kept."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # documented: a timestamp without a zone is UTC
+    now = datetime.now(UTC)
+    if value > now + MAX_CLOCK_SKEW:
+        raise ValueError("timestamp is in the future")
+    if value < now - RETENTION:
+        raise ValueError("timestamp is older than the 90 days decisions are kept")
+    return to_millis(value.astimezone(UTC))
 
 
 class _Strict(BaseModel):
@@ -92,16 +111,7 @@ class DecisionIn(_Strict):
     @field_validator("timestamp")
     @classmethod
     def _timestamp_is_recent(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # documented: a timestamp without a zone is UTC
-        now = datetime.now(UTC)
-        if value > now + MAX_CLOCK_SKEW:
-            raise ValueError("timestamp is in the future")
-        if value < now - RETENTION:
-            raise ValueError("timestamp is older than the 90 days decisions are kept")
-        return value.astimezone(UTC)
+        return None if value is None else timestamp_check(value)
 
 
 class Decision(BaseModel):

@@ -7,12 +7,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from decisions import repository
-from decisions.schemas import OUTCOME_STATUSES, PENDING, RETENTION, TYPE_PATTERN, Decision
+from decisions.schemas import OUTCOME_STATUSES, PENDING, RETENTION, TYPE_PATTERN, Decision, ulid_validate
 from memsite import storage
 from memsite.errors import DoesNotExist, ValidationFailed
 from memsite.storage.codec import format_timestamp
@@ -22,6 +22,10 @@ DEFAULT_WINDOW = timedelta(days=7)
 
 
 def decision_get(*, decision_id: str) -> Decision:
+    try:
+        decision_id = ulid_validate(decision_id)
+    except ValueError:
+        raise DoesNotExist(f"no decision {decision_id[:40]!r}: a decision id is a ULID") from None
     claim = repository.claim_find(decision_id)
     decision = repository.decision_find(claim.key) if claim else None
     if decision is None:
@@ -61,10 +65,13 @@ class DecisionFilter(BaseModel):
             window = _cursor_window(self.cursor)
             self.since, self.until = self.since or window["since"], self.until or window["until"]
         self.until = self.until or datetime.now(UTC)
-        self.since = self.since or self.until - DEFAULT_WINDOW
+        try:
+            self.since = self.since or self.until - DEFAULT_WINDOW
+            self.since = max(self.since, self.until - RETENTION - timedelta(days=1))
+        except OverflowError:
+            raise ValueError("until is too far in the past") from None
         if self.since > self.until:
             raise ValueError("since must be before until")
-        self.since = max(self.since, self.until - RETENTION - timedelta(days=1))
         return self
 
     @classmethod
@@ -72,9 +79,7 @@ class DecisionFilter(BaseModel):
         try:
             return cls.model_validate({k: v for k, v in params.items() if v not in ("", None)})
         except ValidationError as error:
-            fields = {
-                ".".join(map(str, e["loc"])) or "query": e["msg"].removeprefix("Value error, ") for e in error.errors()
-            }
+            fields = {_field_of(e): e["msg"].removeprefix("Value error, ") for e in error.errors()}
             name, message = next(iter(fields.items()))
             raise ValidationFailed(f"{name}: {message}", fields=fields) from None
 
@@ -86,6 +91,14 @@ class DecisionFilter(BaseModel):
             days.append(day.isoformat())
             day -= timedelta(days=1)
         return days
+
+
+def _field_of(error: Any) -> str:
+    """The parameter an error is about; a check across parameters names the one it starts with."""
+    if error["loc"]:
+        return ".".join(map(str, error["loc"]))
+    first_word = error["msg"].removeprefix("Value error, ").split(" ", 1)[0]
+    return first_word if first_word in DecisionFilter.model_fields else "query"
 
 
 def decision_list(*, filters: DecisionFilter) -> tuple[list[Decision], str | None]:

@@ -5,6 +5,7 @@ No transactions (see docs/storage.md): each write is a chain of idempotent singl
 completes whatever a crash left undone without counting anything twice.
 """
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from decisions.schemas import (
     Outcome,
     OutcomeChange,
     OutcomeIn,
+    timestamp_check,
+    to_millis,
 )
 from decisions.selectors import decision_get
 from memsite import storage
@@ -43,13 +46,17 @@ class Actor:
 
 
 def validation_failed(error: ValidationError, prefix: str = "") -> ValidationFailed:
-    fields = {prefix + ".".join(str(part) for part in e["loc"]): e["msg"] for e in error.errors()}
+    fields = {
+        (prefix + ".".join(str(part) for part in e["loc"])) or "body": e["msg"].removeprefix("Value error, ")
+        for e in error.errors()
+    }
     first, message = next(iter(fields.items()))
     return ValidationFailed(f"{first}: {message}", fields=fields)
 
 
 def decision_parse(raw: Any, *, actor: Actor) -> Decision:
-    """Validate one submitted decision and resolve its id and timestamp."""
+    """Validate one submitted decision, resolve its id and timestamp, and check that DynamoDB
+    can store every value in it: all before anything is written."""
     if not isinstance(raw, dict):
         raise ValidationFailed("body: a decision must be a JSON object", fields={"body": "expected an object"})
     size = len(json.dumps(raw, separators=(",", ":"), default=str).encode())
@@ -64,14 +71,25 @@ def decision_parse(raw: Any, *, actor: Actor) -> Decision:
             f"agent_id {data.agent_id!r} is not the token's agent {actor.agent_id!r}: an agent writes only as itself",
             fields={"agent_id": "must match the token's agent"},
         )
-    return _decision_from(data, actor=actor)
+    decision = _decision_from(data, actor=actor)
+    try:
+        repository.item_check(decision)
+    except storage.InvalidValue as error:
+        field = error.message.split(":", 1)[0]
+        raise ValidationFailed(error.message, fields={field: error.message.split(": ", 1)[-1]}) from None
+    return decision
 
 
 def _decision_from(data: DecisionIn, *, actor: Actor) -> Decision:
-    now = datetime.now(UTC)
+    now = to_millis(datetime.now(UTC))
     if data.decision_id:
-        # A retry without a timestamp must land on the same key: take the time in the ULID.
-        timestamp = data.timestamp or ULID.from_str(data.decision_id).datetime
+        # A retry without a timestamp must land on the same key: take the time in the ULID,
+        # held to the same bounds as a timestamp that was sent.
+        try:
+            timestamp = data.timestamp or timestamp_check(ULID.from_str(data.decision_id).datetime)
+        except ValueError as error:
+            detail = f"its time is not usable as the decision's timestamp ({error}); send a timestamp"
+            raise ValidationFailed(f"decision_id: {detail}", fields={"decision_id": detail}) from None
         decision_id = data.decision_id
     else:
         timestamp = data.timestamp or now
@@ -137,25 +155,42 @@ def _batch_result(outcome: tuple[str, Decision]) -> BatchResult:
 
 
 def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
-    """Claim each id, store what is new, repair what a crash left half-written, count once."""
-    results: list[tuple[str, Decision]] = []
-    created: list[Decision] = []
-    retried: list[Decision] = []
+    """Claim each id, store what is new, repair what a crash left half-written, count once.
+
+    Every step is a conditional single-item write or an idempotent counter update, so a retry
+    of the same request (or the same batch sent twice at once) completes a crashed attempt and
+    never stores or counts anything twice. The item write is conditional too: a late writer
+    must not overwrite a copy that a retry stored and that has had its outcome reported since.
+    """
+    first_of: dict[str, Decision] = {}
+    unique: list[Decision] = []
     for decision in decisions:
-        existing = repository.claim(decision)
-        if existing is None:
-            created.append(decision)
-            results.append(("created", decision))
-        elif existing.content_hash == repository.content_hash(decision):
-            retried.append(decision)
-            results.append(("exists", decision))
+        if decision.decision_id not in first_of:
+            first_of[decision.decision_id] = decision
+            unique.append(decision)
+    claims = dict(zip([d.decision_id for d in unique], repository.claims_put(unique), strict=True))
+    status_of: dict[str, str] = {}
+    for decision in unique:
+        claim = claims[decision.decision_id]
+        if claim is None:
+            status_of[decision.decision_id] = "created"
+        elif claim.content_hash == repository.content_hash(decision):
+            status_of[decision.decision_id] = "exists"
         else:
-            results.append(("conflict", decision))
-    repository.decisions_put(created + (repository.decisions_missing(retried) if retried else []))
+            status_of[decision.decision_id] = "conflict"
+    created = [d for d in unique if status_of[d.decision_id] == "created"]
+    retried = [d for d in unique if status_of[d.decision_id] == "exists"]
+    repository.decisions_put_new(created + (repository.decisions_missing(retried) if retried else []))
     repository.rollups_apply([_counted(decision) for decision in created + retried])
-    if retried:
-        stored = {d.decision_id: d for d in map(repository.decision_find, map(repository.main_key, retried)) if d}
-        results = [(status, stored.get(d.decision_id, d) if status == "exists" else d) for status, d in results]
+    stored = {d.decision_id: d for d in repository.decisions_find([repository.main_key(d) for d in retried])}
+    results = []
+    for decision in decisions:
+        first = first_of[decision.decision_id]
+        status = status_of[first.decision_id]
+        if decision is not first:  # the same id again in this batch
+            same = repository.content_hash(decision) == repository.content_hash(first)
+            status = "exists" if same and status != "conflict" else "conflict"
+        results.append((status, stored.get(decision.decision_id, decision) if status == "exists" else decision))
     return results
 
 
@@ -171,7 +206,7 @@ def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[s
         if decision.outcome is not None and decision.outcome.same_report(report):
             _count_outcome_change(decision)  # completes the count if a crash interrupted the first try
             return "unchanged", decision
-        now = datetime.now(UTC)
+        now = to_millis(datetime.now(UTC))
         change = OutcomeChange(previous=decision.outcome, replaced_at=now, replaced_by=actor.label)
         updated = decision.model_copy(
             update={
@@ -198,13 +233,17 @@ def _decision_for_outcome(decision_id: str, actor: Actor) -> Decision:
 
 
 def _count_outcome_change(decision: Decision) -> None:
-    """Move the decision from its previous outcome's counter to the current one, once per version."""
-    if not decision.outcome_history:
-        return
-    last = decision.outcome_history[-1]
-    before = last.previous.status if last.previous else PENDING
-    if before == decision.outcome_status:
-        return
-    counters = {f"o_{before}": -1, f"o_{decision.outcome_status}": 1}
-    token = f"o:{decision.decision_id}:{decision.version}"
-    repository.rollups_apply([RollupChange(decision.agent_id, decision.timestamp, counters, token)])
+    """Move the decision between outcome counters for every change in its history, each once
+    (token o:{id}:{version}): a change whose count a crash interrupted is caught up by the next
+    report on the decision, whatever that report says."""
+    changes = []
+    statuses = [change.previous.status if change.previous else PENDING for change in decision.outcome_history]
+    statuses.append(decision.outcome_status)
+    for position, (before, after) in enumerate(itertools.pairwise(statuses)):
+        if before != after:
+            version = position + 2  # created at version 1; each outcome change adds one
+            counters = {f"o_{before}": -1, f"o_{after}": 1}
+            changes.append(
+                RollupChange(decision.agent_id, decision.timestamp, counters, f"o:{decision.decision_id}:{version}")
+            )
+    repository.rollups_apply(changes)

@@ -62,9 +62,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def decision_list_page(request: HttpRequest) -> HttpResponse:
     filters, state, error = page_filters(request.GET.dict())
-    rows, next_cursor = selectors.decision_list(filters=filters)
-    first_page = filters.model_copy(update={"cursor": None, "limit": TIMELINE_POINTS})
-    plotted = rows if filters.cursor else selectors.decision_list(filters=first_page)[0]
+    rows, next_cursor, plotted = [], None, []
+    if not error:  # a bad filter shows its message, not some other view's decisions
+        rows, next_cursor = selectors.decision_list(filters=filters)
+        first_page = filters.model_copy(update={"cursor": None, "limit": TIMELINE_POINTS})
+        plotted = rows if filters.cursor else selectors.decision_list(filters=first_page)[0]
     query = request.GET.copy()
     query.pop("cursor", None)
     context = {
@@ -135,6 +137,11 @@ def _csv_rows(decisions: Iterator[Decision]) -> Iterator[list[Any]]:
             json.dumps(data["outcome"]) if d.outcome else "",
             json.dumps(data["links"]),
         ]
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """Agents' free text must not run as a formula when the CSV is opened in a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class _Echo:

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from memsite import storage
 from memsite.errors import ApplicationError
+from memsite.roles import user_role
 
 
 class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
@@ -13,7 +14,13 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
         # The interactive API docs are a page for people; the rest of /api/ is for clients.
         if request.path_info.startswith("/api/") and request.path_info != "/api/docs/":
             return None
-        return super().process_view(request, view_func, view_args, view_kwargs)
+        refused = super().process_view(request, view_func, view_args, view_kwargs)
+        if refused is not None or not request.user.is_authenticated:
+            return refused
+        # Logged in is not enough: reading needs a role. Django admin checks its own permissions.
+        if user_role(request.user) is None and not request.path_info.startswith(("/admin/", "/accounts/")):
+            return _error_page(request, 403, "Your account has no role yet: ask an admin to give you one.")
+        return None
 
 
 class FriendlyErrorsMiddleware:

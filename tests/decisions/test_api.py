@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ulid import ULID
 
-from decisions import selectors
-
 URL = "/api/v1/decisions/"
 
 
@@ -299,28 +297,3 @@ def test_bad_list_parameters_name_the_parameter(hunter, params, field):
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith(f"{field}:")
-
-
-def test_rollups_count_exactly_the_stored_decisions(as_agent):
-    client = as_agent("counted")
-    now = datetime.now(UTC).replace(minute=30) - timedelta(hours=1)  # half past, and never in the future
-    batch = [
-        a_decision("counted", type=kind, timestamp=(now - timedelta(hours=h)).isoformat())
-        for h in range(3)
-        for kind in ("SOURCE_SELECTION", "TRADE_EXECUTION", "TRADE_EXECUTION")
-    ]
-    client.post(URL, batch, format="json")
-    client.post(URL, batch, format="json")  # a retried batch counts nothing twice
-    client.post(URL, batch[0], format="json")
-    client.post(f"{URL}{batch[0]['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
-    client.post(f"{URL}{batch[0]['decision_id']}/outcome/", {"status": "FAILURE"}, format="json")
-
-    counts = selectors.decision_counts_hourly(since=now - timedelta(hours=3), until=now + timedelta(minutes=1))
-    outcomes = counts.by_agent_outcome["counted"]
-
-    assert sum(counts.by_type["TRADE_EXECUTION"]) >= 6
-    per_agent_total = sum(sum(v) for v in outcomes.values())
-    assert per_agent_total == 9
-    assert sum(outcomes["FAILURE"]) == 1
-    assert sum(outcomes.get("SUCCESS", [0])) == 0
-    assert sum(outcomes["PENDING"]) == 8

@@ -49,6 +49,16 @@ def test_every_page_requires_login(client, db, path):
     assert response["Location"].startswith("/accounts/login/")
 
 
+@pytest.mark.parametrize("path", ["/", "/decisions/", "/decisions/export.csv", "/status/"])
+def test_a_person_without_a_role_is_refused_every_page(client, charlie, path):
+    client.force_login(charlie)
+
+    response = client.get(path)
+
+    assert response.status_code == 403
+    assert "no role" in response.content.decode()
+
+
 def test_the_overview_shows_hourly_charts_and_the_latest_decisions(viewer, logged):
     agent, _ = logged
 

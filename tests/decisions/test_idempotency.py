@@ -1,0 +1,187 @@
+"""Nothing a retry, a duplicate or a crash half-way does may store or count a decision twice,
+or lose one. Crashes are simulated by running only the first steps of a write through the
+repository, then sending the request again."""
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from decisions import repository, services
+from decisions.schemas import Outcome
+from tests.decisions.test_api import URL, a_decision
+
+
+def counted(agent: str) -> Counter:
+    """Every rollup counter of `agent` over the last day, summed."""
+    now = datetime.now(UTC)
+    totals: Counter = Counter()
+    for day in {(now - timedelta(days=1)).date().isoformat(), now.date().isoformat()}:
+        for row in repository.rollup_rows(day, "00", "23"):
+            if row["agent_id"] == agent:
+                totals.update({k: v for k, v in row.items() if k.startswith(("t_", "o_", "total"))})
+    return +totals  # drops zero counts
+
+
+@pytest.fixture
+def agent(unique) -> str:
+    return f"idem-{unique[-8:].lower()}"
+
+
+@pytest.fixture
+def client(as_agent, agent):
+    return as_agent(agent)
+
+
+def test_one_id_several_times_in_a_batch_is_stored_and_counted_once(client, agent):
+    first, other = a_decision(agent), a_decision(agent)
+
+    response = client.post(URL, [first, first, other, first | {"cycle": 77}], format="json")
+
+    assert [r["status"] for r in response.json()["results"]] == ["created", "exists", "created", "conflict"]
+    assert response.status_code == 207
+    assert counted(agent) == Counter({"total": 2, "t_SIGNAL_GENERATION": 2, "o_PENDING": 2})
+
+
+def test_a_retried_batch_and_a_retried_single_count_nothing_twice(client, agent):
+    batch = [a_decision(agent, type=kind) for kind in ("SOURCE_SELECTION", "TRADE_EXECUTION", "TRADE_EXECUTION")]
+    client.post(URL, batch, format="json")
+    client.post(URL, batch, format="json")
+    client.post(URL, batch[1], format="json")
+
+    assert counted(agent) == Counter({"total": 3, "t_TRADE_EXECUTION": 2, "t_SOURCE_SELECTION": 1, "o_PENDING": 3})
+
+
+def test_outcome_changes_move_the_counts_once_each(client, agent):
+    sent = a_decision(agent)
+    client.post(URL, sent, format="json")
+    outcome_url = f"{URL}{sent['decision_id']}/outcome/"
+    for report in (
+        {"status": "SUCCESS"},
+        {"status": "SUCCESS"},
+        {"status": "FAILURE"},
+        {"status": "FAILURE", "note": "x"},
+    ):
+        assert client.post(outcome_url, report, format="json").status_code == 200
+
+    assert counted(agent) == Counter({"total": 1, "t_SIGNAL_GENERATION": 1, "o_FAILURE": 1})
+
+
+def test_a_crash_after_the_claim_is_repaired_by_the_retry(client, agent):
+    sent = a_decision(agent)
+    decision = services.decision_parse(sent, actor=services.Actor(label=f"agent:{agent}", agent_id=agent))
+    assert repository.claim(decision) is None  # the first attempt claimed the id, then died
+
+    retry = client.post(URL, sent, format="json")
+
+    assert retry.status_code == 200
+    assert client.get(f"{URL}{sent['decision_id']}/").status_code == 200
+    assert counted(agent) == Counter({"total": 1, "t_SIGNAL_GENERATION": 1, "o_PENDING": 1})
+
+
+def test_a_late_first_attempt_does_not_overwrite_what_happened_since(client, agent):
+    sent = a_decision(agent)
+    late = services.decision_parse(sent, actor=services.Actor(label=f"agent:{agent}", agent_id=agent))
+    repository.claim(late)  # the first attempt claims the id and stalls
+    client.post(URL, sent, format="json")  # a retry stores the decision
+    client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
+
+    written = repository.decisions_put_new([late])  # the stalled attempt wakes up
+
+    assert written == 0
+    assert client.get(f"{URL}{sent['decision_id']}/").json()["outcome_status"] == "SUCCESS"
+
+
+def test_an_outcome_count_a_crash_skipped_is_caught_up_by_the_next_report(client, agent):
+    sent = a_decision(agent)
+    client.post(URL, sent, format="json")
+    stored = services.decision_get(decision_id=sent["decision_id"])
+    now = datetime.now(UTC)
+    crashed = stored.model_copy(
+        update={
+            "outcome": Outcome(status="SUCCESS", reported_at=now, reported_by=f"agent:{agent}"),
+            "outcome_history": [services.OutcomeChange(previous=None, replaced_at=now, replaced_by=f"agent:{agent}")],
+        }
+    )
+    repository.decision_update_outcome(crashed, expected_version=1)  # stored, then died before counting
+
+    client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "FAILURE"}, format="json")
+
+    assert counted(agent) == Counter({"total": 1, "t_SIGNAL_GENERATION": 1, "o_FAILURE": 1})
+
+
+@pytest.mark.parametrize(("value", "path"), [(10**40, "context.size"), ({"a": {"b": 1e-200}}, "context.size.a.b")])
+def test_a_value_dynamodb_cannot_store_is_refused_before_anything_is_written(client, agent, value, path):
+    sent = a_decision(agent, context={"size": value})
+
+    refused = client.post(URL, sent, format="json")
+    fixed = client.post(URL, sent | {"context": {"size": 1}}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith(f"{path}:")
+    assert path in refused.json()["fields"]
+    assert fixed.status_code == 201
+
+
+def test_in_a_batch_such_a_value_makes_only_its_item_invalid(client, agent):
+    good, bad = a_decision(agent), a_decision(agent, context={"size": 10**40})
+
+    response = client.post(URL, [good, bad], format="json")
+
+    assert [r["status"] for r in response.json()["results"]] == ["created", "invalid"]
+    assert "context.size" in response.json()["results"][1]["detail"]
+
+
+@pytest.mark.parametrize("decision_id", ["7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "00000000000000000000000000"])
+def test_an_id_whose_time_is_unusable_needs_a_timestamp(client, agent, decision_id):
+    sent = a_decision(agent, decision_id=decision_id)
+
+    refused = client.post(URL, sent, format="json")
+    accepted = client.post(URL, sent | {"timestamp": datetime.now(UTC).isoformat()}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith("decision_id:")
+    assert accepted.status_code == 201
+
+
+def test_a_retry_with_the_timestamp_read_back_is_the_same_decision(client, agent):
+    sent = a_decision(agent, timestamp="2026-11-27T10:00:00.123456+00:00")
+    sent["timestamp"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    first = client.post(URL, sent, format="json").json()
+
+    again = client.post(URL, sent | {"timestamp": first["timestamp"]}, format="json")
+
+    assert again.status_code == 200
+    assert first["timestamp"].endswith("Z") or first["timestamp"].endswith("+00:00")
+    assert datetime.fromisoformat(first["timestamp"]).microsecond % 1000 == 0
+
+
+def test_ids_in_urls_are_read_in_any_case(client, agent):
+    sent = a_decision(agent)
+    client.post(URL, sent, format="json")
+
+    assert client.get(f"{URL}{sent['decision_id'].lower()}/").status_code == 200
+
+
+@pytest.mark.parametrize("decision_id", ["not-a-ulid", "X" * 3000])
+def test_an_id_that_is_no_ulid_is_404(client, decision_id):
+    response = client.get(f"{URL}{decision_id}/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_an_until_far_in_the_past_is_a_400(client):
+    response = client.get(URL, {"until": "0001-01-02T00:00:00Z"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("until")
+
+
+def test_the_bearer_keyword_is_case_insensitive(agent_token, agent):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"bearer {agent_token(agent)}")
+
+    assert client.get(URL).status_code == 200
