@@ -78,7 +78,9 @@ class DecisionCollectionApi(APIView):
         responses={200: DecisionPage, **ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = selectors.DecisionFilter.from_params(request.query_params.dict())
+        params = request.query_params.dict()
+        params.pop("format", None)  # DRF's own ?format= switch, not a filter
+        filters = selectors.DecisionFilter.from_params(params)
         decisions, next_cursor = selectors.decision_list(filters=filters)
         return Response({"results": [decision_json(d) for d in decisions], "next_cursor": next_cursor})
 

@@ -185,3 +185,30 @@ def test_the_bearer_keyword_is_case_insensitive(agent_token, agent):
     client.credentials(HTTP_AUTHORIZATION=f"bearer {agent_token(agent)}")
 
     assert client.get(URL).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # the two requests run in threads, each with its own connection
+def test_the_same_batch_sent_twice_at_once_is_stored_and_counted_once(as_agent, agent):
+    import threading
+
+    batch = [a_decision(agent, type="TRADE_EXECUTION") for _ in range(20)]
+    clients = [as_agent(agent), as_agent(agent)]
+    responses = []
+    barrier = threading.Barrier(2)
+
+    def send(client) -> None:
+        barrier.wait()
+        responses.append(client.post(URL, batch, format="json"))
+
+    threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [response.status_code for response in responses] == [200, 200]
+    first, second = ([r["status"] for r in response.json()["results"]] for response in responses)
+    assert all({a, b} == {"created", "exists"} for a, b in zip(first, second, strict=True))
+    listed = clients[0].get(URL, {"agent": agent, "limit": 500}).json()["results"]
+    assert len(listed) == 20
+    assert counted(agent) == Counter({"total": 20, "t_TRADE_EXECUTION": 20, "o_PENDING": 20})

@@ -260,6 +260,18 @@ def test_a_page_across_partitions_reads_them_in_order_and_resumes_from_the_curso
     assert pages >= 4
 
 
+def test_a_page_across_partitions_steps_over_empty_ones(decisions, unique):
+    days = [f"agent:{unique}-{day}#decision#RISK_ASSESSMENT" for day in ("d3", "d2", "d1")]
+    decisions.batch_write(
+        [{"pk": days[0], "sk": "2026-11-27T10:00:00.000Z#a"}, {"pk": days[2], "sk": "2026-11-25T10:00:00.000Z#b"}]
+    )
+
+    page = decisions.query_partitions(days, limit=10)
+
+    assert [item["sk"][-1] for item in page.items] == ["a", "b"]
+    assert page.next_cursor is None
+
+
 def test_an_equality_filter_keeps_only_matching_items(decisions, unique):
     pk = f"agent:{unique}#decision#TRADE_EXECUTION"
     decisions.batch_write(
