@@ -3,7 +3,7 @@ their attribute names and key layout."""
 
 from typing import Any
 
-from agents.schemas import AgentProfile
+from agents.schemas import AgentProfile, Heartbeat
 from memsite import storage
 from memsite.storage.codec import format_timestamp
 from memsite.storage.tables import AGENT_STATE
@@ -30,6 +30,11 @@ def _from_item(item: dict[str, Any]) -> AgentProfile:
     return AgentProfile(agent_id=item["agent_id"], name=item["name"], created_at=item["created_at"])
 
 
+def _summary_from_item(item: dict[str, Any]) -> tuple[AgentProfile, Heartbeat | None]:
+    beat = item.get("heartbeat")
+    return _from_item(item), Heartbeat.model_validate(beat) if beat else None
+
+
 def profile_put_new(profile: AgentProfile) -> bool:
     """Store the profile unless the agent exists; True when it was created."""
     try:
@@ -41,3 +46,19 @@ def profile_put_new(profile: AgentProfile) -> bool:
 def profile_find(agent_id: str) -> AgentProfile | None:
     item = storage.table(AGENT_STATE).find(_key(agent_id))
     return _from_item(item) if item else None
+
+
+def profiles_list() -> list[tuple[AgentProfile, Heartbeat | None]]:
+    """Every registered agent with its last heartbeat: one Query of the registry index."""
+    items = storage.table(AGENT_STATE).query_all(REGISTRY, index="registry", newest_first=False, limit=1000)
+    return [_summary_from_item(item) for item in items]
+
+
+def profile_with_heartbeat(agent_id: str) -> tuple[AgentProfile, Heartbeat | None] | None:
+    item = storage.table(AGENT_STATE).find(_key(agent_id))
+    return _summary_from_item(item) if item else None
+
+
+def heartbeat_record(agent_id: str, heartbeat: Heartbeat) -> None:
+    """One UpdateItem on the profile; storage.NotFound if the agent is not registered."""
+    storage.table(AGENT_STATE).update_fields(_key(agent_id), {"heartbeat": heartbeat.model_dump(mode="python")})

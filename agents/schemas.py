@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -19,3 +20,60 @@ class IssuedToken(BaseModel):
     agent_id: str
     token: str
     prefix: str
+
+
+class Heartbeat(BaseModel):
+    at: datetime
+    interval_seconds: int = 600
+    status: str | None = None
+
+
+class AgentSummary(BaseModel):
+    """A registry entry with its liveness, as the list API and page show it."""
+
+    agent_id: str
+    name: str
+    created_at: datetime
+    last_heartbeat: Heartbeat | None = None
+    liveness: Literal["online", "late", "offline"] = "offline"
+
+
+class StateSlot(BaseModel):
+    """CURRENT, BACKUP or a named checkpoint: a JSON document the agent keeps."""
+
+    agent_id: str
+    slot: str
+    state: dict[str, Any]
+    updated_at: datetime
+    updated_by: str
+    version: int = 1
+
+
+class MemoryEntry(BaseModel):
+    agent_id: str
+    key: str
+    value: Any
+    expires_at: datetime
+    updated_at: datetime
+
+
+class RateLimitWindow(BaseModel):
+    agent_id: str
+    source: str
+    window_seconds: int
+    limit: int
+    used: int
+    window_start: datetime
+    reset_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+class RateDecision(BaseModel):
+    allowed: bool
+    remaining: int
+    reset_at: datetime
+    limit: int
+    used: int

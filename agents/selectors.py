@@ -1,11 +1,15 @@
-"""Reads for agents: who a token belongs to, and the token list."""
+"""Reads for agents: who a token belongs to, the token list, the registry and each agent's
+working state (state slots, short-term memory, rate-limit windows)."""
 
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import QuerySet
 
+from agents import memory_repository, ratelimit_repository, repository, state_repository
 from agents.models import AgentToken
+from agents.schemas import AgentProfile, AgentSummary, Heartbeat, MemoryEntry, RateLimitWindow, StateSlot
 from agents.services import hash_token
+from memsite.errors import DoesNotExist
 
 # Recording every use would write to the database on every API call; once a minute is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -29,3 +33,68 @@ def agent_token_list(*, agent_id: str | None = None) -> QuerySet[AgentToken]:
 
 def agent_ids_known() -> list[str]:
     return list(AgentToken.objects.values_list("agent_id", flat=True).distinct().order_by("agent_id"))
+
+
+# The registry and each agent's working state.
+
+
+def liveness(beat: Heartbeat | None, now: datetime | None = None) -> str:
+    """online within 1.5 heartbeat intervals, late within 6, offline after (or never seen)."""
+    if beat is None:
+        return "offline"
+    age = ((now or datetime.now(UTC)) - beat.at).total_seconds()
+    if age <= 1.5 * beat.interval_seconds:
+        return "online"
+    return "late" if age <= 6 * beat.interval_seconds else "offline"
+
+
+def _summary(profile: AgentProfile, beat: Heartbeat | None) -> AgentSummary:
+    return AgentSummary(**profile.model_dump(), last_heartbeat=beat, liveness=liveness(beat))
+
+
+def agent_list() -> list[AgentSummary]:
+    return [_summary(profile, beat) for profile, beat in repository.profiles_list()]
+
+
+def agent_get(*, agent_id: str) -> AgentSummary:
+    found = repository.profile_with_heartbeat(agent_id)
+    if found is None:
+        raise DoesNotExist(f"no agent {agent_id}")
+    return _summary(*found)
+
+
+def state_get(*, agent_id: str, slot: str) -> StateSlot:
+    found = state_repository.slot_find(agent_id, slot)
+    if found is None:
+        raise DoesNotExist(f"agent {agent_id} has no {slot.replace('CHECKPOINT#', 'checkpoint ')} state")
+    return found
+
+
+def checkpoint_list(*, agent_id: str) -> list[StateSlot]:
+    return state_repository.checkpoints_list(agent_id)
+
+
+def memory_get(*, agent_id: str, key: str) -> MemoryEntry:
+    found = memory_repository.memory_find(agent_id, key)
+    if found is None:
+        raise DoesNotExist(f"agent {agent_id} remembers nothing under {key!r} (or it expired)")
+    return found
+
+
+def memory_list(*, agent_id: str) -> list[MemoryEntry]:
+    return memory_repository.memory_list(agent_id)
+
+
+def ratelimit_windows(*, agent_id: str) -> list[RateLimitWindow]:
+    return ratelimit_repository.windows_list(agent_id)
+
+
+def recent_queries(*, agent_id: str, cycles: int = 10) -> list:
+    """The user's "recent queries (last 10 cycles)": the agent's latest QUERY_EXECUTION decisions."""
+    from decisions.selectors import DecisionFilter, decision_list
+
+    decisions, _ = decision_list(filters=DecisionFilter(agent=agent_id, type="QUERY_EXECUTION", limit=50))
+    recent_cycles = sorted({d.cycle for d in decisions if d.cycle is not None}, reverse=True)[:cycles]
+    if not recent_cycles:
+        return decisions[:cycles]
+    return [d for d in decisions if d.cycle is None or d.cycle >= recent_cycles[-1]]

@@ -1,15 +1,37 @@
-"""Writes for agents: registration and API tokens."""
+"""Writes for agents: registration and API tokens; heartbeats, state slots, short-term memory
+and rate limits."""
 
 import hashlib
+import json
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents import repository
+from agents import memory_repository, ratelimit_repository, repository, state_repository
 from agents.models import AgentToken
-from agents.schemas import AGENT_ID_PATTERN, AGENT_ID_RULE, AgentProfile, IssuedToken
-from memsite.errors import AlreadyExists, DoesNotExist, ValidationFailed
+from agents.schemas import (
+    AGENT_ID_PATTERN,
+    AGENT_ID_RULE,
+    AgentProfile,
+    Heartbeat,
+    IssuedToken,
+    MemoryEntry,
+    RateDecision,
+    StateSlot,
+)
+from memsite import storage
+from memsite.errors import (
+    AlreadyExists,
+    DoesNotExist,
+    PayloadTooLarge,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 TOKEN_PREFIX = "mst_"
 
@@ -60,3 +82,141 @@ def agent_token_rotate(*, agent_id: str) -> IssuedToken:
         raise DoesNotExist(f"no agent {agent_id!r}: create it with agent_create")
     agent_token_revoke(agent_id=agent_id)
     return agent_token_issue(agent_id=agent_id)
+
+
+# The working state of an agent: heartbeats, state slots, short-term memory, rate limits.
+
+MAX_STATE_BYTES = 64 * 1024
+MAX_MEMORY_VALUE_BYTES = 32 * 1024
+MAX_STM_SECONDS = 86400  # short-term means under a day
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+NAME_RULE = "1-128 characters: letters, digits, '_', '.', ':' or '-'"
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes: an agent (only as itself), or a person (operators, for restores)."""
+
+    label: str
+    agent_id: str | None = None
+    is_operator: bool = False
+
+
+def _may_write(writer: Writer, agent_id: str, *, operators_too: bool = False) -> None:
+    if writer.agent_id == agent_id or (operators_too and writer.is_operator):
+        return
+    whom = "that agent or an operator" if operators_too else "that agent"
+    raise PermissionDenied(f"only {whom} may change agent {agent_id}'s state")
+
+
+def _validated(model: type[BaseModel], raw: Any) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        fields = {
+            ".".join(map(str, e["loc"])) or "body": e["msg"].removeprefix("Value error, ") for e in error.errors()
+        }
+        name, message = next(iter(fields.items()))
+        raise ValidationFailed(f"{name}: {message}", fields=fields) from None
+
+
+def _size_checked(value: Any, limit: int, what: str) -> None:
+    size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
+    if size > limit:
+        raise PayloadTooLarge(f"{what} is {size} bytes; the limit is {limit} bytes")
+
+
+def _name_checked(name: str, field: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise ValidationFailed(f"{field}: {NAME_RULE}", fields={field: NAME_RULE})
+    return name
+
+
+def _storable(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """A value DynamoDB cannot hold (NaN, out-of-range numbers) is the caller's 400, not our 500."""
+    try:
+        return function(*args, **kwargs)
+    except storage.InvalidValue as error:
+        raise ValidationFailed(error.message, fields={error.message.split(":", 1)[0]: error.message}) from None
+
+
+class HeartbeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    interval_seconds: int = Field(default=600, ge=1, le=86400)
+    status: str | None = Field(default=None, max_length=200)
+
+
+def heartbeat_record(*, agent_id: str, raw: Any, writer: Writer) -> Heartbeat:
+    _may_write(writer, agent_id)
+    data = _validated(HeartbeatIn, raw or {})
+    beat = Heartbeat(at=datetime.now(UTC), interval_seconds=data.interval_seconds, status=data.status)
+    try:
+        repository.heartbeat_record(agent_id, beat)
+    except storage.NotFound:
+        raise DoesNotExist(f"no agent {agent_id}: register it with manage.py agent_create") from None
+    return beat
+
+
+def state_put(*, agent_id: str, slot: str, raw: Any, writer: Writer) -> StateSlot:
+    """Write CURRENT, BACKUP or a checkpoint (slot "CHECKPOINT#name"); the body is the state object."""
+    _may_write(writer, agent_id)
+    if not isinstance(raw, dict):
+        raise ValidationFailed("body: the state must be a JSON object", fields={"body": "expected an object"})
+    _size_checked(raw, MAX_STATE_BYTES, "the state")
+    return _storable(state_repository.slot_put, agent_id, slot, raw, by=writer.label)
+
+
+def checkpoint_slot(name: str) -> str:
+    return state_repository.CHECKPOINT + _name_checked(name, "name")
+
+
+def checkpoint_restore(*, agent_id: str, name: str, writer: Writer) -> StateSlot:
+    """Make a checkpoint the CURRENT state; the CURRENT it replaces is kept in BACKUP."""
+    _may_write(writer, agent_id, operators_too=True)
+    checkpoint = state_repository.slot_find(agent_id, checkpoint_slot(name))
+    if checkpoint is None:
+        raise DoesNotExist(f"agent {agent_id} has no checkpoint {name!r}")
+    current = state_repository.slot_find(agent_id, "CURRENT")
+    if current is not None:
+        state_repository.slot_put(agent_id, "BACKUP", current.state, by=writer.label)
+    return state_repository.slot_put(agent_id, "CURRENT", checkpoint.state, by=writer.label)
+
+
+class MemoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Any
+    ttl_seconds: int = Field(default=MAX_STM_SECONDS, ge=1, le=MAX_STM_SECONDS)
+
+
+def memory_put(*, agent_id: str, key: str, raw: Any, writer: Writer) -> MemoryEntry:
+    _may_write(writer, agent_id)
+    _name_checked(key, "key")
+    data = _validated(MemoryIn, raw)
+    _size_checked(data.value, MAX_MEMORY_VALUE_BYTES, "the value")
+    return _storable(memory_repository.memory_put, agent_id, key, data.value, ttl_seconds=data.ttl_seconds)
+
+
+def memory_delete(*, agent_id: str, key: str, writer: Writer) -> None:
+    _may_write(writer, agent_id)
+    memory_repository.memory_delete(agent_id, _name_checked(key, "key"))
+
+
+class ConsumeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cost: int = Field(default=1, ge=1)
+    limit: int = Field(ge=1, le=10**9)
+    window_seconds: int = Field(ge=1, le=86400)
+
+
+def ratelimit_consume(*, agent_id: str, source: str, raw: Any, writer: Writer) -> RateDecision:
+    _may_write(writer, agent_id)
+    _name_checked(source, "source")
+    data = _validated(ConsumeIn, raw)
+    if data.cost > data.limit:
+        raise ValidationFailed("cost: larger than the limit, it could never be allowed", fields={"cost": "> limit"})
+    allowed, window = ratelimit_repository.consume(
+        agent_id, source, cost=data.cost, limit=data.limit, window_seconds=data.window_seconds
+    )
+    return RateDecision(
+        allowed=allowed, remaining=window.remaining, reset_at=window.reset_at, limit=window.limit, used=window.used
+    )

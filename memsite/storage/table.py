@@ -159,6 +159,74 @@ class Table:
             operation="UpdateItem",
         ) from None
 
+    def update_fields(
+        self,
+        key: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        increments: Mapping[str, int] | None = None,
+        must_exist: bool = True,
+    ) -> Item:
+        """SET `changes` (None removes) and ADD `increments` in one write, last writer wins; with
+        `must_exist`, NotFound instead of creating the item. Returns the item as stored."""
+        names, values, sets, removes = {}, {}, [], []
+        for i, (name, value) in enumerate(changes.items()):
+            names[f"#s{i}"] = name
+            if value is None:
+                removes.append(f"#s{i}")
+            else:
+                sets.append(f"#s{i} = :s{i}")
+                values[f":s{i}"] = encode_value(value, name)
+        adds = []
+        for i, (name, amount) in enumerate((increments or {}).items()):
+            names[f"#n{i}"], values[f":n{i}"] = name, encode_value(amount, name)
+            adds.append(f"#n{i} :n{i}")
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(sets) if sets else "",
+                "REMOVE " + ", ".join(removes) if removes else "",
+                "ADD " + ", ".join(adds) if adds else "",
+            )
+            if part
+        )
+        options: dict[str, Any] = {"ReturnValues": "ALL_NEW"}
+        if must_exist:
+            names["#pk"] = PK
+            options["ConditionExpression"] = "attribute_exists(#pk)"
+        params = {"UpdateExpression": expression, "ExpressionAttributeNames": names, **options}
+        if values:
+            params["ExpressionAttributeValues"] = values
+        try:
+            response = self.gateway.call("UpdateItem", TableName=self.name, Key=self._key(key), **params)
+        except Conflict:
+            raise NotFound(f"no item {key[PK]} / {key[SK]} in {self.spec.logical_name}") from None
+        return decode_item(response["Attributes"])
+
+    def add_within(
+        self, key: Mapping[str, Any], attribute: str, amount: int, *, ceiling: int, defaults: Mapping[str, Any]
+    ) -> tuple[bool, Item]:
+        """ADD `amount` to `attribute` only if the sum stays within `ceiling`, atomically: the
+        check and the add are one conditional write, so concurrent callers can never overshoot.
+        `defaults` are set where missing. Returns (applied, the item as it now stands)."""
+        names = {"#a": attribute} | {f"#d{i}": name for i, name in enumerate(defaults)}
+        values = {":amount": encode_value(amount, attribute), ":room": encode_value(ceiling - amount, attribute)}
+        values |= {f":d{i}": encode_value(v, name) for i, (name, v) in enumerate(defaults.items())}
+        sets = ", ".join(f"#d{i} = if_not_exists(#d{i}, :d{i})" for i in range(len(defaults)))
+        try:
+            response = self._update(
+                key,
+                "ADD #a :amount" + (f" SET {sets}" if sets else ""),
+                "attribute_not_exists(#a) OR #a <= :room",
+                names,
+                values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Conflict as conflict:
+            return False, conflict.current or self.find(key, consistent=True) or dict(key)
+        return True, decode_item(response["Attributes"])
+
     def add_once(
         self,
         key: Mapping[str, Any],

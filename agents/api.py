@@ -1,0 +1,150 @@
+"""The agents API: registry, heartbeats, state slots, short-term memory, rate limits. Thin views
+over agents.services and agents.selectors."""
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from pydantic import BaseModel
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents import selectors, services
+from agents.schemas import AgentSummary, Heartbeat, MemoryEntry, RateDecision, RateLimitWindow, StateSlot
+from memsite.api.permissions import is_agent
+from memsite.roles import has_role
+
+
+def writer_for(request: Request) -> services.Writer:
+    user = request.user
+    if is_agent(user):
+        return services.Writer(label=f"agent:{user.agent_id}", agent_id=user.agent_id)
+    return services.Writer(label=f"user:{user.get_username()}", is_operator=has_role(user, "operator"))
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+class AgentList(BaseModel):
+    results: list[AgentSummary]
+
+
+class SlotList(BaseModel):
+    results: list[StateSlot]
+
+
+class MemoryList(BaseModel):
+    results: list[MemoryEntry]
+
+
+class WindowList(BaseModel):
+    results: list[RateLimitWindow]
+
+
+class AgentListApi(APIView):
+    @extend_schema(operation_id="agents_list", responses={200: AgentList})
+    def get(self, request: Request) -> Response:
+        return Response({"results": [_json(agent) for agent in selectors.agent_list()]})
+
+
+class AgentDetailApi(APIView):
+    @extend_schema(operation_id="agents_retrieve", responses={200: AgentSummary})
+    def get(self, request: Request, agent_id: str) -> Response:
+        return Response(_json(selectors.agent_get(agent_id=agent_id)))
+
+
+class HeartbeatApi(APIView):
+    @extend_schema(operation_id="agents_heartbeat", request=services.HeartbeatIn, responses={200: Heartbeat})
+    def post(self, request: Request, agent_id: str) -> Response:
+        beat = services.heartbeat_record(agent_id=agent_id, raw=request.data, writer=writer_for(request))
+        return Response(_json(beat))
+
+
+class StateSlotApi(APIView):
+    """CURRENT and BACKUP: the body of a PUT is the state object itself."""
+
+    @extend_schema(operation_id="agents_state_retrieve", responses={200: StateSlot})
+    def get(self, request: Request, agent_id: str, slot: str) -> Response:
+        return Response(_json(selectors.state_get(agent_id=agent_id, slot=slot)))
+
+    @extend_schema(operation_id="agents_state_update", request=dict[str, Any], responses={200: StateSlot})
+    def put(self, request: Request, agent_id: str, slot: str) -> Response:
+        stored = services.state_put(agent_id=agent_id, slot=slot, raw=request.data, writer=writer_for(request))
+        return Response(_json(stored))
+
+
+class CheckpointListApi(APIView):
+    @extend_schema(operation_id="agents_checkpoints_list", responses={200: SlotList})
+    def get(self, request: Request, agent_id: str) -> Response:
+        return Response({"results": [_json(slot) for slot in selectors.checkpoint_list(agent_id=agent_id)]})
+
+
+class CheckpointApi(APIView):
+    @extend_schema(operation_id="agents_checkpoint_retrieve", responses={200: StateSlot})
+    def get(self, request: Request, agent_id: str, name: str) -> Response:
+        slot = services.checkpoint_slot(name)
+        return Response(_json(selectors.state_get(agent_id=agent_id, slot=slot)))
+
+    @extend_schema(operation_id="agents_checkpoint_update", request=dict[str, Any], responses={200: StateSlot})
+    def put(self, request: Request, agent_id: str, name: str) -> Response:
+        slot = services.checkpoint_slot(name)
+        stored = services.state_put(agent_id=agent_id, slot=slot, raw=request.data, writer=writer_for(request))
+        return Response(_json(stored))
+
+
+class CheckpointRestoreApi(APIView):
+    @extend_schema(operation_id="agents_checkpoint_restore", request=None, responses={200: StateSlot})
+    def post(self, request: Request, agent_id: str, name: str) -> Response:
+        current = services.checkpoint_restore(agent_id=agent_id, name=name, writer=writer_for(request))
+        return Response(_json(current))
+
+
+class MemoryListApi(APIView):
+    @extend_schema(operation_id="agents_memory_list", responses={200: MemoryList})
+    def get(self, request: Request, agent_id: str) -> Response:
+        return Response({"results": [_json(entry) for entry in selectors.memory_list(agent_id=agent_id)]})
+
+
+class MemoryApi(APIView):
+    @extend_schema(operation_id="agents_memory_retrieve", responses={200: MemoryEntry})
+    def get(self, request: Request, agent_id: str, key: str) -> Response:
+        return Response(_json(selectors.memory_get(agent_id=agent_id, key=key)))
+
+    @extend_schema(operation_id="agents_memory_update", request=services.MemoryIn, responses={200: MemoryEntry})
+    def put(self, request: Request, agent_id: str, key: str) -> Response:
+        entry = services.memory_put(agent_id=agent_id, key=key, raw=request.data, writer=writer_for(request))
+        return Response(_json(entry))
+
+    @extend_schema(operation_id="agents_memory_destroy", responses={204: None})
+    def delete(self, request: Request, agent_id: str, key: str) -> Response:
+        services.memory_delete(agent_id=agent_id, key=key, writer=writer_for(request))
+        return Response(status=204)
+
+
+class RateLimitListApi(APIView):
+    @extend_schema(operation_id="agents_ratelimits_list", responses={200: WindowList})
+    def get(self, request: Request, agent_id: str) -> Response:
+        windows = selectors.ratelimit_windows(agent_id=agent_id)
+        return Response({"results": [_json(w) | {"remaining": w.remaining} for w in windows]})
+
+
+class RateLimitConsumeApi(APIView):
+    @extend_schema(
+        operation_id="agents_ratelimit_consume",
+        description="Take `cost` from the current fixed window of `window_seconds` for this source. "
+        "One atomic conditional write: exact under concurrent callers. 429 with Retry-After when exhausted.",
+        request=services.ConsumeIn,
+        responses={200: RateDecision, 429: RateDecision},
+    )
+    def post(self, request: Request, agent_id: str, source: str) -> Response:
+        result = services.ratelimit_consume(
+            agent_id=agent_id, source=source, raw=request.data, writer=writer_for(request)
+        )
+        if result.allowed:
+            return Response(_json(result))
+        wait = max(1, math.ceil((result.reset_at - datetime.now(UTC)).total_seconds()))
+        body = _json(result) | {"detail": f"rate limit of {source} exhausted; resets in {wait} s", "code": "throttled"}
+        return Response(body, status=429, headers={"Retry-After": str(wait)})
