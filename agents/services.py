@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents import memory_repository, ratelimit_repository, repository, state_repository
 from agents.models import AgentToken
@@ -32,6 +32,7 @@ from memsite.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from memsite.validation import validated
 
 TOKEN_PREFIX = "mst_"
 
@@ -109,17 +110,6 @@ def _may_write(writer: Writer, agent_id: str, *, operators_too: bool = False) ->
     raise PermissionDenied(f"only {whom} may change agent {agent_id}'s state")
 
 
-def _validated(model: type[BaseModel], raw: Any) -> Any:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        fields = {
-            ".".join(map(str, e["loc"])) or "body": e["msg"].removeprefix("Value error, ") for e in error.errors()
-        }
-        name, message = next(iter(fields.items()))
-        raise ValidationFailed(f"{name}: {message}", fields=fields) from None
-
-
 def _size_checked(value: Any, limit: int, what: str) -> None:
     size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
     if size > limit:
@@ -148,7 +138,7 @@ class HeartbeatIn(BaseModel):
 
 def heartbeat_record(*, agent_id: str, raw: Any, writer: Writer) -> Heartbeat:
     _may_write(writer, agent_id)
-    data = _validated(HeartbeatIn, raw or {})
+    data = validated(HeartbeatIn, raw or {})
     beat = Heartbeat(at=datetime.now(UTC), interval_seconds=data.interval_seconds, status=data.status)
     try:
         repository.heartbeat_record(agent_id, beat)
@@ -191,7 +181,7 @@ class MemoryIn(BaseModel):
 def memory_put(*, agent_id: str, key: str, raw: Any, writer: Writer) -> MemoryEntry:
     _may_write(writer, agent_id)
     _name_checked(key, "key")
-    data = _validated(MemoryIn, raw)
+    data = validated(MemoryIn, raw)
     _size_checked(data.value, MAX_MEMORY_VALUE_BYTES, "the value")
     return _storable(memory_repository.memory_put, agent_id, key, data.value, ttl_seconds=data.ttl_seconds)
 
@@ -211,7 +201,7 @@ class ConsumeIn(BaseModel):
 def ratelimit_consume(*, agent_id: str, source: str, raw: Any, writer: Writer) -> RateDecision:
     _may_write(writer, agent_id)
     _name_checked(source, "source")
-    data = _validated(ConsumeIn, raw)
+    data = validated(ConsumeIn, raw)
     if data.cost > data.limit:
         raise ValidationFailed("cost: larger than the limit, it could never be allowed", fields={"cost": "> limit"})
     allowed, window = ratelimit_repository.consume(

@@ -31,6 +31,7 @@ from decisions.schemas import (
 from decisions.selectors import decision_get
 from memsite import storage
 from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
+from memsite.validation import validation_failed
 
 MAX_BATCH = 100
 OUTCOME_UPDATE_ATTEMPTS = 3
@@ -43,15 +44,6 @@ class Actor:
     label: str
     agent_id: str | None = None
     is_operator: bool = False
-
-
-def validation_failed(error: ValidationError, prefix: str = "") -> ValidationFailed:
-    fields = {
-        (prefix + ".".join(str(part) for part in e["loc"])) or "body": e["msg"].removeprefix("Value error, ")
-        for e in error.errors()
-    }
-    first, message = next(iter(fields.items()))
-    return ValidationFailed(f"{first}: {message}", fields=fields)
 
 
 def decision_parse(raw: Any, *, actor: Actor) -> Decision:

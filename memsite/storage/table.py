@@ -171,11 +171,14 @@ class Table:
         `must_exist`, NotFound instead of creating the item. Returns the item as stored."""
         names, values, sets, removes = {}, {}, [], []
         for i, (name, value) in enumerate(changes.items()):
-            names[f"#s{i}"] = name
+            # "a.b.c" is a path into nested maps; each part gets its own placeholder.
+            parts = name.split(".")
+            names |= {f"#s{i}_{j}": part for j, part in enumerate(parts)}
+            path = ".".join(f"#s{i}_{j}" for j in range(len(parts)))
             if value is None:
-                removes.append(f"#s{i}")
+                removes.append(path)
             else:
-                sets.append(f"#s{i} = :s{i}")
+                sets.append(f"{path} = :s{i}")
                 values[f":s{i}"] = encode_value(value, name)
         adds = []
         for i, (name, amount) in enumerate((increments or {}).items()):

@@ -167,7 +167,15 @@ AGENT_SIGNALS = TableSpec(
             name="by_target",
             partition_key="target_pk",
             sort_key="target_sk",
-            purpose="sparse: an agent's inbox in one Query: inbox#{agent_id} / {timestamp}#{signal_id}",
+            purpose="sparse: an agent's unacknowledged inbox in one Query: inbox#{agent_id} / {timestamp}#{signal_id}",
+            sparse=True,
+        ),
+        IndexSpec(
+            name="by_day",
+            partition_key="day_pk",
+            sort_key="day_sk",
+            purpose="sparse: signals (not inbox items) of a day, for the feed and lookups by id: "
+            "day#{day} / {timestamp}#{signal_id}",
             sparse=True,
         ),
     ),

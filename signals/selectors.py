@@ -1,0 +1,40 @@
+"""Reads of the signal bus: one signal with its deliveries, the recent feed, and the flows
+(source agent -> signal type -> target agent) behind the Sankey."""
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from decisions.schemas import ulid_validate
+from memsite.errors import DoesNotExist
+from signals import repository
+from signals.schemas import Signal
+
+
+def signal_get(*, signal_id: str) -> Signal:
+    try:
+        signal_id = ulid_validate(signal_id, "signal_id")
+    except ValueError:
+        raise DoesNotExist(f"no signal {signal_id[:40]!r}: a signal id is a ULID") from None
+    signal = repository.signal_find(signal_id)
+    if signal is None:
+        raise DoesNotExist(f"no signal {signal_id} (or it expired)")
+    return signal
+
+
+def signal_feed(*, limit: int = 30) -> list[Signal]:
+    """The latest signals, newest first: today's, then yesterday's if today has too few."""
+    today = datetime.now(UTC).date()
+    signals = repository.signals_recent(today.isoformat(), limit)
+    if len(signals) < limit:
+        signals += repository.signals_recent((today - timedelta(days=1)).isoformat(), limit - len(signals))
+    return signals
+
+
+def signal_flows(*, days: int = 1) -> Counter:
+    """(source, type, target) -> number of signals over the last `days` days (day buckets, UTC)."""
+    today = datetime.now(UTC).date()
+    totals: Counter = Counter()
+    for back in range(days):
+        for row in repository.flows((today - timedelta(days=back)).isoformat()):
+            totals[(row["source"], row["type"], row["target"])] += row["count"]
+    return totals
