@@ -46,7 +46,7 @@ def test_the_users_example_works_over_http(team):
 
 
 def test_acknowledged_signals_leave_the_inbox_and_the_sender_sees_when(team):
-    hunter, hunter_client = team["market-hunter"]
+    _hunter, hunter_client = team["market-hunter"]
     risk, risk_client = team["risk-manager"]
     trader, _ = team["trade-executor"]
     signal_id = publish(hunter_client, [risk, trader]).json()["signal_id"]
@@ -60,12 +60,13 @@ def test_acknowledged_signals_leave_the_inbox_and_the_sender_sees_when(team):
     ]
     assert inbox(risk_client)["results"] == []
     deliveries = hunter_client.get(f"{URL}{signal_id}/").json()["deliveries"]
-    assert deliveries[risk]["delivered_at"] and deliveries[risk]["acked_at"]
+    assert deliveries[risk]["delivered_at"]
+    assert deliveries[risk]["acked_at"]
     assert deliveries[trader] == {"delivered_at": None, "acked_at": None}
 
 
 def test_until_acknowledged_a_signal_is_delivered_again(team):
-    hunter, hunter_client = team["market-hunter"]
+    _hunter, hunter_client = team["market-hunter"]
     risk, risk_client = team["risk-manager"]
     publish(hunter_client, [risk])
 
@@ -90,7 +91,7 @@ def test_a_retried_publish_fans_out_once_and_a_reused_id_is_a_conflict(team):
 
 
 def test_the_inbox_pages_with_a_cursor_oldest_first(team):
-    hunter, hunter_client = team["market-hunter"]
+    _hunter, hunter_client = team["market-hunter"]
     risk, risk_client = team["risk-manager"]
     sent = [publish(hunter_client, [risk], payload={"n": n}).json()["signal_id"] for n in range(7)]
 
@@ -105,7 +106,7 @@ def test_the_inbox_pages_with_a_cursor_oldest_first(team):
 
 
 def test_expired_signals_are_hidden(team):
-    hunter, hunter_client = team["market-hunter"]
+    _hunter, hunter_client = team["market-hunter"]
     risk, risk_client = team["risk-manager"]
     publish(hunter_client, [risk], ttl_seconds=1)
     assert len(inbox(risk_client)["results"]) == 1
