@@ -11,8 +11,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents import selectors, services
-from agents.schemas import AgentSummary, Heartbeat, MemoryEntry, RateDecision, RateLimitWindow, StateSlot
+from agents import config, selectors, services
+from agents.schemas import (
+    AgentSummary,
+    ConfigVersion,
+    Heartbeat,
+    MemoryEntry,
+    RateDecision,
+    RateLimitWindow,
+    StateSlot,
+)
 from memsite.api.permissions import is_agent
 from memsite.roles import has_role
 
@@ -148,3 +156,65 @@ class RateLimitConsumeApi(APIView):
         wait = max(1, math.ceil((result.reset_at - datetime.now(UTC)).total_seconds()))
         body = _json(result) | {"detail": f"rate limit of {source} exhausted; resets in {wait} s", "code": "throttled"}
         return Response(body, status=429, headers={"Retry-After": str(wait)})
+
+
+def editor_for(request: Request) -> config.Editor:
+    user = request.user
+    if is_agent(user):
+        return config.Editor(label=f"agent:{user.agent_id}", may_edit=False)
+    return config.Editor(label=f"user:{user.get_username()}", may_edit=has_role(user, "operator"))
+
+
+def _etag(version: ConfigVersion) -> str:
+    return f'"v{version.version}"'
+
+
+class VersionList(BaseModel):
+    results: list[ConfigVersion]
+
+
+class ConfigApi(APIView):
+    @extend_schema(
+        operation_id="agents_config_retrieve",
+        description="The current configuration (version 0: the kind's defaults, before any save). "
+        'ETag is "v{version}"; send it as If-None-Match to get 304 when unchanged.',
+        responses={200: ConfigVersion, 304: None},
+    )
+    def get(self, request: Request, agent_id: str) -> Response:
+        current = config.config_current(agent_id=agent_id)
+        if request.headers.get("If-None-Match") == _etag(current):
+            return Response(status=304, headers={"ETag": _etag(current)})
+        return Response(_json(current), headers={"ETag": _etag(current)})
+
+    @extend_schema(
+        operation_id="agents_config_update",
+        description="Save a new version (operators and admins). expected_version is the version you edited "
+        '(or send If-Match: "v{n}"); 409 names the version saved in between.',
+        request=config.SaveIn,
+        responses={200: ConfigVersion},
+    )
+    def put(self, request: Request, agent_id: str) -> Response:
+        body = dict(request.data) if isinstance(request.data, dict) else request.data
+        if_match = request.headers.get("If-Match", "").strip('"')
+        if isinstance(body, dict) and "expected_version" not in body and if_match.startswith("v"):
+            body["expected_version"] = if_match[1:]
+        saved = config.config_save(agent_id=agent_id, raw=body, editor=editor_for(request))
+        return Response(_json(saved), headers={"ETag": _etag(saved)})
+
+
+class ConfigVersionsApi(APIView):
+    @extend_schema(operation_id="agents_config_versions", responses={200: VersionList})
+    def get(self, request: Request, agent_id: str) -> Response:
+        return Response({"results": [_json(v) for v in config.config_versions(agent_id=agent_id)]})
+
+
+class ConfigRollbackApi(APIView):
+    @extend_schema(
+        operation_id="agents_config_rollback",
+        description="Write a new version holding an older version's document (operators and admins).",
+        request=config.RollbackIn,
+        responses={200: ConfigVersion},
+    )
+    def post(self, request: Request, agent_id: str) -> Response:
+        saved = config.config_rollback(agent_id=agent_id, raw=request.data, editor=editor_for(request))
+        return Response(_json(saved), headers={"ETag": _etag(saved)})

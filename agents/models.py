@@ -24,3 +24,23 @@ class AgentToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ConfigChange(models.Model):
+    """The audit trail of configuration edits: who, when, what (the changed paths), and why.
+    The versions themselves live in DynamoDB; this is the log people read on the agent page."""
+
+    agent_id = models.CharField(max_length=64, db_index=True)
+    version = models.PositiveIntegerField()
+    actor = models.CharField(max_length=200)
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField()
+    changes = models.JSONField(default=list, help_text="[[path, old, new], ...]")
+    rollback_of = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agent_id", "-version"]
+        constraints = [models.UniqueConstraint(fields=["agent_id", "version"], name="one_audit_row_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} v{self.version} by {self.actor}"

@@ -22,12 +22,15 @@ def _to_item(profile: AgentProfile) -> dict[str, Any]:
         "registry_sk": profile.agent_id,
         "agent_id": profile.agent_id,
         "name": profile.name,
+        "kind": profile.kind,
         "created_at": format_timestamp(profile.created_at),
     }
 
 
 def _from_item(item: dict[str, Any]) -> AgentProfile:
-    return AgentProfile(agent_id=item["agent_id"], name=item["name"], created_at=item["created_at"])
+    return AgentProfile(
+        agent_id=item["agent_id"], name=item["name"], created_at=item["created_at"], kind=item.get("kind", "generic")
+    )
 
 
 def _summary_from_item(item: dict[str, Any]) -> tuple[AgentProfile, Heartbeat | None]:

@@ -14,6 +14,7 @@ class AgentProfile(BaseModel):
     agent_id: str
     name: str
     created_at: datetime
+    kind: str = "generic"
 
 
 class IssuedToken(BaseModel):
@@ -34,6 +35,7 @@ class AgentSummary(BaseModel):
     agent_id: str
     name: str
     created_at: datetime
+    kind: str = "generic"
     last_heartbeat: Heartbeat | None = None
     liveness: Literal["online", "late", "offline"] = "offline"
 
@@ -77,3 +79,14 @@ class RateDecision(BaseModel):
     reset_at: datetime
     limit: int
     used: int
+
+
+class ConfigVersion(BaseModel):
+    """One immutable version of an agent's configuration."""
+
+    agent_id: str
+    version: int
+    document: dict[str, Any]
+    author: str
+    created_at: datetime
+    note: str

@@ -13,6 +13,7 @@ from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents import memory_repository, ratelimit_repository, repository, state_repository
+from agents.config_schemas import kind_for_new_agent
 from agents.models import AgentToken
 from agents.schemas import (
     AGENT_ID_PATTERN,
@@ -49,14 +50,16 @@ def agent_id_validate(agent_id: str) -> str:
     return agent_id
 
 
-def agent_create(*, agent_id: str, name: str | None = None) -> IssuedToken:
+def agent_create(*, agent_id: str, name: str | None = None, kind: str | None = None) -> IssuedToken:
     """Register the agent (in the DynamoDB registry) and issue its first token. An agent whose
     profile is in DynamoDB but who has no token here (Django's database was reset) gets a new token
     and keeps its profile."""
     agent_id_validate(agent_id)
     if AgentToken.objects.filter(agent_id=agent_id).exists():
         raise AlreadyExists(f"agent {agent_id!r} exists already: rotate its token with `agent_token rotate`")
-    profile = AgentProfile(agent_id=agent_id, name=name or agent_id, created_at=datetime.now(UTC))
+    profile = AgentProfile(
+        agent_id=agent_id, name=name or agent_id, created_at=datetime.now(UTC), kind=kind_for_new_agent(agent_id, kind)
+    )
     repository.profile_put_new(profile)
     return agent_token_issue(agent_id=agent_id)
 

@@ -13,6 +13,9 @@ urlpatterns = [
     path("agents/<str:agent_id>/state/BACKUP/", api.StateSlotApi.as_view(), {"slot": "BACKUP"}),
     path("agents/<str:agent_id>/memory/", api.MemoryListApi.as_view()),
     path("agents/<str:agent_id>/memory/<str:key>/", api.MemoryApi.as_view()),
+    path("agents/<str:agent_id>/config/", api.ConfigApi.as_view()),
+    path("agents/<str:agent_id>/config/versions/", api.ConfigVersionsApi.as_view()),
+    path("agents/<str:agent_id>/config/rollback/", api.ConfigRollbackApi.as_view()),
     path("agents/<str:agent_id>/ratelimits/", api.RateLimitListApi.as_view()),
     path("agents/<str:agent_id>/ratelimits/<str:source>/consume/", api.RateLimitConsumeApi.as_view()),
 ]
