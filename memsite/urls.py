@@ -9,6 +9,8 @@ from memsite.status.views import status_page
 urlpatterns = [
     path("", overview, name="overview"),
     path("decisions/", include("decisions.page_urls")),
+    path("agents/", include("agents.page_urls")),
+    path("signals/", include("signals.page_urls")),
     path("status/", status_page, name="status"),
     path(
         "accounts/login/",
