@@ -52,20 +52,23 @@ def _kind(agent_id: str) -> str:
     return profile.kind
 
 
-def config_current(*, agent_id: str) -> ConfigVersion:
-    """The latest version; before the first save, version 0 holding the kind's defaults."""
+def _defaults(agent_id: str) -> ConfigVersion:
+    """Version 0: not stored, the defaults of the agent's kind (what it runs before any save)."""
     kind = _kind(agent_id)
-    latest = config_repository.version_latest(agent_id)
-    if latest is not None:
-        return latest
     return ConfigVersion(
         agent_id=agent_id,
         version=0,
-        document=defaults_for(kind),
+        document=as_stored(defaults_for(kind)),
         author="defaults",
         created_at=datetime.now(UTC),
         note=f"the defaults of kind {kind}",
     )
+
+
+def config_current(*, agent_id: str) -> ConfigVersion:
+    """The latest version; before the first save, version 0."""
+    _kind(agent_id)
+    return config_repository.version_latest(agent_id) or _defaults(agent_id)
 
 
 def config_versions(*, agent_id: str) -> list[ConfigVersion]:
@@ -75,17 +78,11 @@ def config_versions(*, agent_id: str) -> list[ConfigVersion]:
 
 def config_version(*, agent_id: str, version: int) -> ConfigVersion:
     if version == 0:
-        return (
-            config_current(agent_id=agent_id)
-            if config_repository.version_find(agent_id, 1) is None
-            else _missing(agent_id, version)
-        )
+        return _defaults(agent_id)
     found = config_repository.version_find(agent_id, version)
-    return found if found is not None else _missing(agent_id, version)
-
-
-def _missing(agent_id: str, version: int) -> ConfigVersion:
-    raise DoesNotExist(f"agent {agent_id} has no configuration version {version}")
+    if found is None:
+        raise DoesNotExist(f"agent {agent_id} has no configuration version {version}")
+    return found
 
 
 def config_validate(*, agent_id: str, document: Any) -> dict[str, Any]:
@@ -99,7 +96,16 @@ def config_validate(*, agent_id: str, document: Any) -> dict[str, Any]:
         checked = schema_for(_kind(agent_id)).model_validate(document)
     except ValidationError as error:
         raise validation_failed(error, prefix="document.") from None
-    return checked.model_dump(mode="json")
+    return as_stored(checked.model_dump(mode="json"))
+
+
+def as_stored(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as it reads back from storage (750.0 comes back as 750), so diffs and
+    comparisons never show a change that is only a number's spelling."""
+    try:
+        return storage.codec.decode_value(storage.codec.encode_value(document, "document"))
+    except storage.InvalidValue as error:
+        raise ValidationFailed(error.message, fields={error.message.split(":", 1)[0]: error.message}) from None
 
 
 def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | None = None) -> ConfigVersion:

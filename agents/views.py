@@ -53,6 +53,7 @@ def config_page(request: HttpRequest, agent_id: str) -> HttpResponse:
         "errors": {},
         "error": None,
         "preview": None,
+        "rebased_over": None,
     }
     if request.method == "POST":
         outcome = _handle_post(request, agent_id, current, editor, state)
@@ -87,6 +88,7 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
         # Keep their text; offer to save over the newer version once they have seen the difference.
         state["error"] = conflict.detail
         state["expected_version"] = current.version
+        state["rebased_over"] = current
         state["preview"] = config.config_diff(
             current.document,
             document if isinstance(document, dict) else {},
