@@ -1,7 +1,10 @@
 """The agents API: registry, heartbeats, state slots, short-term memory, rate limits. Thin views
 over agents.services and agents.selectors."""
 
+import hashlib
+import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,7 +169,9 @@ def editor_for(request: Request) -> config.Editor:
 
 
 def _etag(version: ConfigVersion) -> str:
-    return f'"v{version.version}"'
+    """The version, and a digest of the document: version 0's defaults change with the code."""
+    digest = hashlib.sha256(json.dumps(version.document, sort_keys=True).encode()).hexdigest()[:10]
+    return f'"v{version.version}-{digest}"'
 
 
 class VersionList(BaseModel):
@@ -195,9 +200,9 @@ class ConfigApi(APIView):
     )
     def put(self, request: Request, agent_id: str) -> Response:
         body = dict(request.data) if isinstance(request.data, dict) else request.data
-        if_match = request.headers.get("If-Match", "").strip('"')
-        if isinstance(body, dict) and "expected_version" not in body and if_match.startswith("v"):
-            body["expected_version"] = if_match[1:]
+        if_match = re.fullmatch(r'"?v(\d+)(-[0-9a-f]+)?"?', request.headers.get("If-Match", "").strip())
+        if isinstance(body, dict) and "expected_version" not in body and if_match:
+            body["expected_version"] = int(if_match.group(1))
         saved = config.config_save(agent_id=agent_id, raw=body, editor=editor_for(request))
         return Response(_json(saved), headers={"ETag": _etag(saved)})
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents import config_repository, repository
 from agents.config_schemas import defaults_for, schema_for
 from agents.models import ConfigChange
-from agents.schemas import ConfigVersion
+from agents.schemas import AGENT_ID_PATTERN, ConfigVersion
 from memsite import storage
 from memsite.errors import AlreadyExists, DoesNotExist, PayloadTooLarge, PermissionDenied, ValidationFailed
 from memsite.validation import validated, validation_failed
@@ -35,18 +35,18 @@ class SaveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     document: dict[str, Any]
     note: str = Field(min_length=1, max_length=500)
-    expected_version: int = Field(ge=0)
+    expected_version: int = Field(ge=0, strict=True)
 
 
 class RollbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to_version: int = Field(ge=1)
+    to_version: int = Field(ge=0, strict=True, description="0: the kind's defaults")
     note: str = Field(min_length=1, max_length=500)
-    expected_version: int = Field(ge=1)
+    expected_version: int = Field(ge=1, strict=True)
 
 
 def _kind(agent_id: str) -> str:
-    profile = repository.profile_find(agent_id)
+    profile = repository.profile_find(agent_id) if AGENT_ID_PATTERN.match(agent_id) else None
     if profile is None:
         raise DoesNotExist(f"no agent {agent_id}")
     return profile.kind
@@ -96,7 +96,8 @@ def config_validate(*, agent_id: str, document: Any) -> dict[str, Any]:
         checked = schema_for(_kind(agent_id)).model_validate(document)
     except ValidationError as error:
         raise validation_failed(error, prefix="document.") from None
-    return as_stored(checked.model_dump(mode="json"))
+    # Python mode: JSON mode would turn an overflowing number (1e400 parses as inf) into null.
+    return as_stored(checked.model_dump(mode="python"))
 
 
 def as_stored(document: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +117,11 @@ def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | N
     data = validated(SaveIn, raw)
     document = config_validate(agent_id=agent_id, document=data.document)
     current = config_current(agent_id=agent_id)
+    if _is_this_save(current, data, document, editor):
+        return _saved_before(current, agent_id, rollback_of)
+    if data.expected_version > current.version:
+        detail = f"there is no version {data.expected_version} yet: the current version is {current.version}"
+        raise ValidationFailed(f"expected_version: {detail}", fields={"expected_version": detail})
     if data.expected_version != current.version:
         raise _stale(agent_id, data.expected_version, current)
     new = ConfigVersion(
@@ -131,9 +137,27 @@ def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | N
     except storage.InvalidValue as error:
         raise ValidationFailed(error.message, fields={"document": error.message}) from None
     if taken is not None:
+        if _is_this_save(taken, data, document, editor):
+            return _saved_before(taken, agent_id, rollback_of)
         raise _stale(agent_id, data.expected_version, taken)
     _audit(new, current, rollback_of)
     return new
+
+
+def _is_this_save(version: ConfigVersion, data: SaveIn, document: dict[str, Any], editor: Editor) -> bool:
+    """A retry of a save that went through (its reply was lost, or the audit step failed)."""
+    return (
+        version.version == data.expected_version + 1
+        and version.author == editor.label
+        and version.note == data.note
+        and version.document == document
+    )
+
+
+def _saved_before(version: ConfigVersion, agent_id: str, rollback_of: int | None) -> ConfigVersion:
+    """Finish what the first attempt may not have: its audit row."""
+    _audit(version, config_version(agent_id=agent_id, version=version.version - 1), rollback_of)
+    return version
 
 
 def _stale(agent_id: str, expected: int, newer: ConfigVersion) -> AlreadyExists:

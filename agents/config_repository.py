@@ -39,8 +39,9 @@ def version_create(config: ConfigVersion) -> ConfigVersion | None:
 
 
 def version_latest(agent_id: str) -> ConfigVersion | None:
+    # Consistent: a save that just happened must be seen, or the next one gets a wrong conflict.
     page = _table().query_page(
-        f"agent:{agent_id}", sort=storage.SortCondition.begins_with(CONFIG), newest_first=True, limit=1
+        f"agent:{agent_id}", sort=storage.SortCondition.begins_with(CONFIG), newest_first=True, limit=1, consistent=True
     )
     return _from_item(page.items[0]) if page.items else None
 

@@ -1,5 +1,6 @@
 """agent_state items of short-term memory: STM#{key}, each with its expiry (TTL)."""
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,8 @@ def memory_put(agent_id: str, key: str, value: Any, *, ttl_seconds: int) -> Memo
     item = _key(agent_id, key) | {
         "value": value,
         "updated_at": format_timestamp(now),
-        TTL_ATTRIBUTE: int(now.timestamp()) + ttl_seconds,
+        # Rounded up: an entry never lives less than it was asked to.
+        TTL_ATTRIBUTE: math.ceil(now.timestamp()) + ttl_seconds,
     }
     _table().put(item)  # a null value is left out of the item and reads back as null
     return _from_item(item)

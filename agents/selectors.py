@@ -7,8 +7,16 @@ from django.db.models import QuerySet
 
 from agents import memory_repository, ratelimit_repository, repository, state_repository
 from agents.models import AgentToken
-from agents.schemas import AgentProfile, AgentSummary, Heartbeat, MemoryEntry, RateLimitWindow, StateSlot
-from agents.services import hash_token
+from agents.schemas import (
+    AGENT_ID_PATTERN,
+    AgentProfile,
+    AgentSummary,
+    Heartbeat,
+    MemoryEntry,
+    RateLimitWindow,
+    StateSlot,
+)
+from agents.services import NAME_PATTERN, hash_token
 from memsite.errors import DoesNotExist
 
 # Recording every use would write to the database on every API call; once a minute is plenty.
@@ -56,37 +64,44 @@ def agent_list() -> list[AgentSummary]:
     return [_summary(profile, beat) for profile, beat in repository.profiles_list()]
 
 
+def agent_known(agent_id: str) -> str:
+    """The id, if it could name an agent; DoesNotExist otherwise (before any storage call)."""
+    if not AGENT_ID_PATTERN.match(agent_id):
+        raise DoesNotExist(f"no agent {agent_id[:70]!r}")
+    return agent_id
+
+
 def agent_get(*, agent_id: str) -> AgentSummary:
-    found = repository.profile_with_heartbeat(agent_id)
+    found = repository.profile_with_heartbeat(agent_known(agent_id))
     if found is None:
         raise DoesNotExist(f"no agent {agent_id}")
     return _summary(*found)
 
 
 def state_get(*, agent_id: str, slot: str) -> StateSlot:
-    found = state_repository.slot_find(agent_id, slot)
+    found = state_repository.slot_find(agent_known(agent_id), slot)
     if found is None:
         raise DoesNotExist(f"agent {agent_id} has no {slot.replace('CHECKPOINT#', 'checkpoint ')} state")
     return found
 
 
 def checkpoint_list(*, agent_id: str) -> list[StateSlot]:
-    return state_repository.checkpoints_list(agent_id)
+    return state_repository.checkpoints_list(agent_known(agent_id))
 
 
 def memory_get(*, agent_id: str, key: str) -> MemoryEntry:
-    found = memory_repository.memory_find(agent_id, key)
+    found = memory_repository.memory_find(agent_known(agent_id), key) if NAME_PATTERN.match(key) else None
     if found is None:
         raise DoesNotExist(f"agent {agent_id} remembers nothing under {key!r} (or it expired)")
     return found
 
 
 def memory_list(*, agent_id: str) -> list[MemoryEntry]:
-    return memory_repository.memory_list(agent_id)
+    return memory_repository.memory_list(agent_known(agent_id))
 
 
 def ratelimit_windows(*, agent_id: str) -> list[RateLimitWindow]:
-    return ratelimit_repository.windows_list(agent_id)
+    return ratelimit_repository.windows_list(agent_known(agent_id))
 
 
 def recent_queries(*, agent_id: str, cycles: int = 10) -> list:

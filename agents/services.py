@@ -170,9 +170,20 @@ def checkpoint_restore(*, agent_id: str, name: str, writer: Writer) -> StateSlot
     if checkpoint is None:
         raise DoesNotExist(f"agent {agent_id} has no checkpoint {name!r}")
     current = state_repository.slot_find(agent_id, "CURRENT")
+    if current is not None and current.state == checkpoint.state:
+        return current  # restored already (a retry): BACKUP keeps what was there before
     if current is not None:
         state_repository.slot_put(agent_id, "BACKUP", current.state, by=writer.label)
-    return state_repository.slot_put(agent_id, "CURRENT", checkpoint.state, by=writer.label)
+    try:
+        return state_repository.slot_put(
+            agent_id, "CURRENT", checkpoint.state, by=writer.label, expected_version=current.version if current else 0
+        )
+    except storage.Conflict:
+        raise AlreadyExists(
+            f"agent {agent_id} wrote its CURRENT state while the checkpoint was being restored; nothing was "
+            "replaced (BACKUP holds the state read before): restore again if still wanted",
+            code="stale_version",
+        ) from None
 
 
 class MemoryIn(BaseModel):

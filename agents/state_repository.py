@@ -29,11 +29,16 @@ def _from_item(item: dict[str, Any]) -> StateSlot:
     )
 
 
-def slot_put(agent_id: str, slot: str, state: dict[str, Any], *, by: str) -> StateSlot:
-    """One UpdateItem, last writer wins: CURRENT is written every cycle, so no read first."""
+def slot_put(
+    agent_id: str, slot: str, state: dict[str, Any], *, by: str, expected_version: int | None = None
+) -> StateSlot:
+    """One UpdateItem. Last writer wins (CURRENT is written every cycle, so no read first),
+    unless `expected_version` is given: then storage.Conflict if the slot moved on."""
     now = datetime.now(UTC)
     changes = {"state": state, "updated_at": storage.codec.format_timestamp(now), "updated_by": by}
-    item = _table().update_fields(_key(agent_id, slot), changes, increments={"version": 1}, must_exist=False)
+    item = _table().update_fields(
+        _key(agent_id, slot), changes, increments={"version": 1}, must_exist=False, expected_version=expected_version
+    )
     return _from_item(item)
 
 

@@ -67,7 +67,8 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
     if action == "rollback":
         return _rollback(request, agent_id, current, editor, state)
     state |= {"text": request.POST.get("document", ""), "note": request.POST.get("note", "")}
-    state["expected_version"] = int(request.POST.get("expected_version") or current.version)
+    # Never guess the version a person edited: a wrong guess could overwrite someone's save.
+    state["expected_version"] = _posted_int(request, "expected_version", -1)
     try:
         document = json.loads(state["text"])
     except json.JSONDecodeError as error:
@@ -85,14 +86,15 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
             messages.success(request, f"Saved version {saved.version}.")
             return redirect("agent-config", agent_id=agent_id)
     except AlreadyExists as conflict:
-        # Keep their text; offer to save over the newer version once they have seen the difference.
+        # Keep their text; offer to save over the version that won, once they have seen the difference.
+        winner = config.config_current(agent_id=agent_id)
         state["error"] = conflict.detail
-        state["expected_version"] = current.version
-        state["rebased_over"] = current
+        state["expected_version"] = winner.version
+        state["rebased_over"] = winner
         state["preview"] = config.config_diff(
-            current.document,
+            winner.document,
             document if isinstance(document, dict) else {},
-            before_label=f"version {current.version} (saved meanwhile)",
+            before_label=f"version {winner.version} (saved meanwhile)",
             after_label="your edit",
         )
     except (ValidationFailed, PayloadTooLarge) as error:
@@ -104,10 +106,11 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
 
 
 def _rollback(request, agent_id, current, editor, state) -> HttpResponse | None:
+    # The version the person was looking at: a save since then makes this a conflict, not an overwrite.
     raw = {
-        "to_version": request.POST.get("to_version"),
+        "to_version": _posted_int(request, "to_version", -1),
         "note": request.POST.get("rollback_note", ""),
-        "expected_version": current.version,
+        "expected_version": _posted_int(request, "expected_version", -1),
     }
     try:
         saved = config.config_rollback(agent_id=agent_id, raw=raw, editor=editor)
@@ -118,6 +121,13 @@ def _rollback(request, agent_id, current, editor, state) -> HttpResponse | None:
         request, f"Rolled back: version {saved.version} holds version {raw['to_version']}'s configuration."
     )
     return redirect("agent-config", agent_id=agent_id)
+
+
+def _posted_int(request: HttpRequest, name: str, default: int) -> int:
+    try:
+        return int(request.POST.get(name, default))
+    except (TypeError, ValueError):
+        return default
 
 
 def _config_context(request, agent, current, editor, state) -> dict[str, Any]:

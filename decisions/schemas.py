@@ -24,9 +24,11 @@ MAX_DECISION_BYTES = 64 * 1024
 def ulid_validate(value: str, field: str = "decision_id") -> str:
     """The canonical (upper-case) form of a ULID; ValueError if `value` is not one."""
     try:
-        return str(ULID.from_str(value.upper()))
-    except (ValueError, TypeError, AttributeError):
-        raise ValueError(f"{field} must be a ULID (26 characters, Crockford base32)") from None
+        ulid = ULID.from_str(value.upper())
+        ulid.datetime  # noqa: B018 - the last ULIDs encode times past year 9999, which nothing can use
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        raise ValueError(f"{field} must be a ULID (26 characters, Crockford base32, a time before 9999)") from None
+    return str(ulid)
 
 
 def to_millis(moment: datetime) -> datetime:

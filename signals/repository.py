@@ -2,7 +2,7 @@
 
   signal  pk signal#{type}  sk {timestamp}#{signal_id}             day_pk day#{day} (feed, lookup by id)
   inbox   pk signal#{type}  sk {timestamp}#{signal_id}#to#{agent}  target_pk inbox#{agent} until acknowledged
-  flow    pk flow#{day}     sk {source}#{type}#{target}            counters for the Sankey, once per signal
+  flow    pk flow#{day}     sk {source}#{type}#{target}#{hour}     counters for the Sankey, once per signal
 
 A signal's timestamp is the time in its ULID, so its id alone gives its day and sort key: ack
 and lookups by id are exact index Queries.
@@ -131,8 +131,11 @@ def flows_add(signal: Signal) -> None:
     day = _day(signal.signal_id)
     expires = int((signal.created_at + FLOW_RETENTION).timestamp())
 
+    hour = ULID.from_str(signal.signal_id).datetime.strftime("%H")
+
     def add(target: str) -> None:
-        key = {"pk": f"flow#{day}", "sk": f"{signal.source_agent}#{signal.type}#{target}"}
+        # One row per flow and hour keeps each row's set of counted signal ids small.
+        key = {"pk": f"flow#{day}", "sk": f"{signal.source_agent}#{signal.type}#{target}#{hour}"}
         defaults = {"source": signal.source_agent, "type": signal.type, "target": target, TTL_ATTRIBUTE: expires}
         _table().add_once(key, {"count": 1}, tokens=[signal.signal_id], defaults=defaults)
 
@@ -165,11 +168,12 @@ def mark_delivered(agent_id: str, signals: list[InboxSignal], at: datetime) -> N
     stamp = format_timestamp(at)
 
     def mark(signal: InboxSignal) -> None:
-        _table().update_fields(_inbox_key(signal, agent_id), {"delivered_at": stamp})
+        # if_not_exists: two reads at once must not move the first delivery's time.
+        _table().update_fields(_inbox_key(signal, agent_id), {}, keep_existing={"delivered_at": stamp})
         signal_key = {"pk": f"signal#{signal.type}", "sk": _sort_key(signal.signal_id)}
         # NotFound: the signal item expired and was deleted; the inbox item still carries the fact.
         with contextlib.suppress(storage.NotFound):
-            _table().update_fields(signal_key, {f"deliveries.{agent_id}.delivered_at": stamp})
+            _table().update_fields(signal_key, {}, keep_existing={f"deliveries.{agent_id}.delivered_at": stamp})
 
     _parallel(mark, [s for s in signals if s.delivered_at is None])
 
@@ -184,15 +188,12 @@ def acknowledge(agent_id: str, signal_id: str, at: datetime) -> bool:
         return False
     inbox = _inbox_from(page.items[0])
     stamp = format_timestamp(at)
-    changes = {"target_pk": None, "target_sk": None, "acked_at": stamp}
-    if inbox.delivered_at is None:
-        changes["delivered_at"] = stamp
-    _table().update_fields(_inbox_key(inbox, agent_id), changes)
-    delivery = {f"deliveries.{agent_id}.acked_at": stamp}
-    if inbox.delivered_at is None:
-        delivery[f"deliveries.{agent_id}.delivered_at"] = stamp
+    changes = {"target_pk": None, "target_sk": None}
+    first = {"acked_at": stamp, "delivered_at": stamp}  # an ack also counts as delivery, if none came before
+    _table().update_fields(_inbox_key(inbox, agent_id), changes, keep_existing=first)
+    delivery = {f"deliveries.{agent_id}.{name}": value for name, value in first.items()}
     with contextlib.suppress(storage.NotFound):  # as in mark_delivered
-        _table().update_fields({"pk": f"signal#{inbox.type}", "sk": _sort_key(signal_id)}, delivery)
+        _table().update_fields({"pk": f"signal#{inbox.type}", "sk": _sort_key(signal_id)}, {}, keep_existing=delivery)
     return True
 
 

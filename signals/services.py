@@ -38,10 +38,15 @@ def _signal_from(data: SignalIn, source_agent: str) -> Signal:
         target_agents=data.target_agents,
         decision_id=data.decision_id,
         created_at=created,
-        # Whole seconds, as the TTL attribute keeps it, so a stored signal reads back identical.
-        expires_at=(created + timedelta(seconds=data.ttl_seconds)).replace(microsecond=0),
+        # Whole seconds, as the TTL attribute keeps it (rounded up: a signal never lives less than
+        # asked), so a stored signal reads back identical.
+        expires_at=_whole_seconds_up(created + timedelta(seconds=data.ttl_seconds)),
         deliveries={target: Delivery() for target in data.target_agents},
     )
+
+
+def _whole_seconds_up(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) + (timedelta(seconds=1) if moment.microsecond else timedelta())
 
 
 def _parse(raw: Any, source_agent: str) -> Signal:

@@ -60,6 +60,7 @@ class _Query:
     sort: SortCondition | None
     newest_first: bool
     where: Mapping[str, Any] | None
+    consistent: bool = False
 
     def fingerprint(self, partitions: Any) -> str:
         where = sorted((self.where or {}).items())
@@ -97,6 +98,8 @@ class _Query:
         }
         if self.index:
             params["IndexName"] = self.index
+        if self.consistent:
+            params["ConsistentRead"] = True
         if filters:
             params["FilterExpression"] = " AND ".join(filters)
         if start_key:

@@ -165,45 +165,69 @@ class Table:
         changes: Mapping[str, Any],
         *,
         increments: Mapping[str, int] | None = None,
+        keep_existing: Mapping[str, Any] | None = None,
         must_exist: bool = True,
+        expected_version: int | None = None,
     ) -> Item:
-        """SET `changes` (None removes) and ADD `increments` in one write, last writer wins; with
-        `must_exist`, NotFound instead of creating the item. Returns the item as stored."""
-        names, values, sets, removes = {}, {}, [], []
-        for i, (name, value) in enumerate(changes.items()):
-            # "a.b.c" is a path into nested maps; each part gets its own placeholder.
+        """One write: SET `changes` (None removes), SET `keep_existing` only where the attribute
+        is missing, ADD `increments`. A dotted name ("a.b.c") is a path into nested maps whose
+        parents must exist. With `must_exist`, NotFound instead of creating the item; with
+        `expected_version`, Conflict unless the item's `version` is that (0: no item yet).
+        Returns the item as stored."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, removes, adds = [], [], []
+
+        def path_of(tag: str, name: str) -> str:
             parts = name.split(".")
-            names |= {f"#s{i}_{j}": part for j, part in enumerate(parts)}
-            path = ".".join(f"#s{i}_{j}" for j in range(len(parts)))
+            names.update({f"#{tag}_{j}": part for j, part in enumerate(parts)})
+            return ".".join(f"#{tag}_{j}" for j in range(len(parts)))
+
+        for i, (name, value) in enumerate(changes.items()):
+            path = path_of(f"s{i}", name)
             if value is None:
                 removes.append(path)
             else:
                 sets.append(f"{path} = :s{i}")
                 values[f":s{i}"] = encode_value(value, name)
-        adds = []
+        for i, (name, value) in enumerate((keep_existing or {}).items()):
+            path = path_of(f"k{i}", name)
+            sets.append(f"{path} = if_not_exists({path}, :k{i})")
+            values[f":k{i}"] = encode_value(value, name)
         for i, (name, amount) in enumerate((increments or {}).items()):
-            names[f"#n{i}"], values[f":n{i}"] = name, encode_value(amount, name)
-            adds.append(f"#n{i} :n{i}")
-        expression = " ".join(
-            part
-            for part in (
-                "SET " + ", ".join(sets) if sets else "",
-                "REMOVE " + ", ".join(removes) if removes else "",
-                "ADD " + ", ".join(adds) if adds else "",
-            )
-            if part
-        )
-        options: dict[str, Any] = {"ReturnValues": "ALL_NEW"}
+            adds.append(f"{path_of(f'n{i}', name)} :n{i}")
+            values[f":n{i}"] = encode_value(amount, name)
+        clauses = [("SET", sets), ("REMOVE", removes), ("ADD", adds)]
+        expression = " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts)
+        if not expression:
+            raise StorageError("update_fields needs at least one change")
+        conditions = []
         if must_exist:
             names["#pk"] = PK
-            options["ConditionExpression"] = "attribute_exists(#pk)"
-        params = {"UpdateExpression": expression, "ExpressionAttributeNames": names, **options}
+            conditions.append("attribute_exists(#pk)")
+        if expected_version is not None:
+            names["#ver"] = VERSION
+            values[":ver"] = {"N": str(expected_version)}
+            conditions.append(
+                "(attribute_not_exists(#ver) AND :ver = :zero)" if expected_version == 0 else "#ver = :ver"
+            )
+            if expected_version == 0:
+                values[":zero"] = {"N": "0"}
+        params: dict[str, Any] = {
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "ALL_NEW",
+        }
+        if conditions:
+            params["ConditionExpression"] = " AND ".join(conditions)
         if values:
             params["ExpressionAttributeValues"] = values
         try:
             response = self.gateway.call("UpdateItem", TableName=self.name, Key=self._key(key), **params)
-        except Conflict:
-            raise NotFound(f"no item {key[PK]} / {key[SK]} in {self.spec.logical_name}") from None
+        except Conflict as conflict:
+            if expected_version is not None:
+                raise
+            raise NotFound(f"no item {key[PK]} / {key[SK]} in {self.spec.logical_name}") from conflict
         return decode_item(response["Attributes"])
 
     def add_within(
@@ -212,6 +236,8 @@ class Table:
         """ADD `amount` to `attribute` only if the sum stays within `ceiling`, atomically: the
         check and the add are one conditional write, so concurrent callers can never overshoot.
         `defaults` are set where missing. Returns (applied, the item as it now stands)."""
+        if amount > ceiling:
+            return False, self.find(key, consistent=True) or dict(key)
         names = {"#a": attribute} | {f"#d{i}": name for i, name in enumerate(defaults)}
         values = {":amount": encode_value(amount, attribute), ":room": encode_value(ceiling - amount, attribute)}
         values |= {f":d{i}": encode_value(v, name) for i, (name, v) in enumerate(defaults.items())}
@@ -273,9 +299,11 @@ class Table:
         cursor: str | None = None,
         newest_first: bool = True,
         where: Mapping[str, Any] | None = None,
+        consistent: bool = False,
     ) -> Page:
         """One page (one Query call) of a partition, live items only, with the cursor to the next.
-        `where` keeps only items whose attributes equal the given values (a FilterExpression)."""
+        `where` keeps only items whose attributes equal the given values (a FilterExpression);
+        `consistent` reads the latest writes (base table only, twice the read units)."""
         return paging.query_page(
             self,
             partition_value,
@@ -285,6 +313,7 @@ class Table:
             cursor=cursor,
             newest_first=newest_first,
             where=where,
+            consistent=consistent,
         )
 
     def query_partitions(

@@ -30,7 +30,7 @@ def test_before_any_save_the_config_is_version_0_with_the_kind_defaults(as_perso
     response = as_person(bob).get(url(hunter))
 
     assert response.status_code == 200
-    assert response["ETag"] == '"v0"'
+    assert response["ETag"].startswith('"v0-')
     assert response.json()["version"] == 0
     assert response.json()["document"]["whale_threshold_btc"] == 500
 
@@ -45,7 +45,7 @@ def test_an_operator_saves_versions_that_record_author_time_and_note(as_person, 
     assert (first.status_code, second.status_code) == (200, 200)
     assert first.json()["author"] == "user:alice"
     assert first.json()["note"] == "fewer false whales"
-    assert second["ETag"] == '"v2"'
+    assert second["ETag"].startswith('"v2-')
     versions = operator.get(url(hunter, "versions/")).json()["results"]
     assert [v["version"] for v in versions] == [2, 1]
     audit = list(ConfigChange.objects.filter(agent_id=hunter).values_list("version", "actor", "changes"))
@@ -58,7 +58,7 @@ def test_an_etag_answers_not_modified(as_agent, as_person, alice, hunter):
     etag = agent.get(url(hunter))["ETag"]
 
     assert agent.get(url(hunter), HTTP_IF_NONE_MATCH=etag).status_code == 304
-    assert etag == '"v1"'
+    assert etag.startswith('"v1-')
 
 
 @pytest.mark.parametrize(
@@ -136,6 +136,7 @@ def test_racing_saves_of_the_same_version_store_exactly_one(hunter):
 
     assert sorted(outcomes) == ["AlreadyExists"] * 5 + ["saved"]
     assert [v.version for v in config.config_versions(agent_id=hunter)] == [1]
+    assert ConfigChange.objects.filter(agent_id=hunter).count() == 1
 
 
 def test_rollback_writes_a_new_version_with_the_old_document(as_person, alice, hunter):
@@ -187,3 +188,57 @@ def test_an_unknown_agent_has_no_config(as_person, bob, db):
 
 def test_the_config_api_needs_a_team_member(db, hunter):
     assert APIClient().get(url(hunter)).status_code == 401
+
+
+def test_a_retried_save_returns_its_version_and_completes_the_audit(hunter, db):
+    editor = config.Editor(label="user:alice", may_edit=True)
+    raw = {"document": {"whale_threshold_btc": 640}, "note": "retry me", "expected_version": 0}
+    first = config.config_save(agent_id=hunter, raw=raw, editor=editor)
+    ConfigChange.objects.filter(agent_id=hunter).delete()  # the first attempt died before its audit row
+
+    again = config.config_save(agent_id=hunter, raw=raw, editor=editor)
+
+    assert again.version == first.version == 1
+    assert [v.version for v in config.config_versions(agent_id=hunter)] == [1]
+    assert ConfigChange.objects.get(agent_id=hunter).note == "retry me"
+
+
+def test_an_expected_version_ahead_of_the_current_one_is_a_400(as_person, alice, hunter):
+    response = save(as_person(alice), hunter, {}, 7)
+
+    assert response.status_code == 400
+    assert "current version is 0" in response.json()["detail"]
+
+
+def test_a_number_too_large_to_store_is_refused_not_nulled(as_person, alice, agent_token, unique):
+    from agents.services import agent_create
+
+    agent_id = f"gen-{unique[-8:].lower()}"
+    agent_create(agent_id=agent_id)
+
+    response = as_person(alice).put(
+        url(agent_id), '{"document": {"x": 1e400}, "note": "n", "expected_version": 0}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert config.config_current(agent_id=agent_id).version == 0
+
+
+def test_rollback_to_the_defaults_is_version_0(as_person, alice, hunter):
+    save(as_person(alice), hunter, {"whale_threshold_btc": 999}, 0)
+
+    response = as_person(alice).post(
+        url(hunter, "rollback/"), {"to_version": 0, "note": "back to defaults", "expected_version": 1}, format="json"
+    )
+
+    assert response.json()["document"]["whale_threshold_btc"] == 500
+    assert response.json()["version"] == 2
+
+
+def test_an_expected_version_must_be_an_integer(as_person, alice, hunter):
+    response = as_person(alice).put(
+        url(hunter), {"document": {}, "note": "n", "expected_version": "zero"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("expected_version")

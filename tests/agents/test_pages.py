@@ -152,7 +152,7 @@ def test_rollback_from_the_page_writes_a_new_version(operator, hunter):
 
     response = operator.post(
         f"/agents/{hunter}/config/",
-        {"action": "rollback", "to_version": 1, "rollback_note": "900 was wrong"},
+        {"action": "rollback", "to_version": 1, "rollback_note": "900 was wrong", "expected_version": 2},
         follow=True,
     )
 
@@ -180,3 +180,42 @@ def test_an_unknown_agent_page_is_a_friendly_404(operator, db):
     response = operator.get("/agents/nobody-here/")
 
     assert response.status_code == 404
+
+
+def test_odd_form_input_is_a_message_not_a_crash(operator, hunter):
+    response = operator.post(
+        f"/agents/{hunter}/config/", {"action": "save", "document": "{}", "note": "n", "expected_version": "abc"}
+    )
+
+    assert response.status_code == 200
+    assert "no configuration version -1" in response.content.decode()
+    assert config.config_current(agent_id=hunter).version == 0
+
+
+def test_a_rollback_from_a_stale_page_is_refused(operator, hunter):
+    editor = config.Editor(label="user:carol", may_edit=True)
+    for n in range(2):
+        config.config_save(
+            agent_id=hunter,
+            raw={"document": {"cycle_minutes": 5 + n}, "note": "n", "expected_version": n},
+            editor=editor,
+        )
+
+    html = operator.post(
+        f"/agents/{hunter}/config/",
+        {"action": "rollback", "to_version": 1, "rollback_note": "undo", "expected_version": 1},
+    ).content.decode()
+
+    assert "Rollback not done" in html
+    assert config.config_current(agent_id=hunter).version == 2
+
+
+def test_a_viewer_cannot_save_by_posting_the_form(client, bob, hunter):
+    client.force_login(bob)
+
+    html = client.post(
+        f"/agents/{hunter}/config/", {"action": "save", "document": "{}", "note": "n", "expected_version": 0}
+    ).content.decode()
+
+    assert "only operators and admins" in html
+    assert config.config_current(agent_id=hunter).version == 0

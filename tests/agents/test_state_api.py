@@ -155,7 +155,15 @@ def test_a_memory_value_over_the_limit_is_413(me, agent):
     assert me.put(f"{base(agent)}/memory/big/", {"value": "x" * 40_000}, format="json").status_code == 413
 
 
+def _not_at_a_window_edge(window_seconds: int) -> None:
+    """Fixed windows start on multiples of their length; a test must not straddle two."""
+    left = window_seconds - time.time() % window_seconds
+    if left < 5:
+        time.sleep(left + 0.1)
+
+
 def test_rate_limits_allow_up_to_the_limit_then_429_with_retry_after(me, agent):
+    _not_at_a_window_edge(3600)
     url = f"{base(agent)}/ratelimits/glassnode/consume/"
     body = {"cost": 2, "limit": 5, "window_seconds": 3600}
 
@@ -173,6 +181,7 @@ def test_rate_limits_are_exact_under_concurrent_callers(me, agent, db):
     from agents.services import Writer, ratelimit_consume
 
     writer = Writer(label=f"agent:{agent}", agent_id=agent)
+    _not_at_a_window_edge(3600)
     allowed: list[bool] = []
     barrier = threading.Barrier(8)
 
@@ -220,3 +229,39 @@ def test_recent_queries_are_the_last_ten_cycles_of_query_execution_decisions(me,
 
     assert sorted({d.cycle for d in recent}) == list(range(5, 15))
     assert {d.type for d in recent} == {"QUERY_EXECUTION"}
+
+
+def test_a_retried_restore_keeps_the_backup_it_made(me, agent):
+    me.put(f"{base(agent)}/state/checkpoints/safe/", {"cycle": 1}, format="json")
+    me.put(f"{base(agent)}/state/CURRENT/", {"cycle": 50}, format="json")
+
+    me.post(f"{base(agent)}/state/checkpoints/safe/restore/")
+    me.post(f"{base(agent)}/state/checkpoints/safe/restore/")
+
+    assert me.get(f"{base(agent)}/state/BACKUP/").json()["state"] == {"cycle": 50}
+
+
+def test_a_restore_racing_a_current_write_replaces_nothing(me, agent, monkeypatch, db):
+    from agents import services, state_repository
+
+    me.put(f"{base(agent)}/state/checkpoints/safe/", {"cycle": 1}, format="json")
+    me.put(f"{base(agent)}/state/CURRENT/", {"cycle": 50}, format="json")
+    real_put = state_repository.slot_put
+
+    def agent_writes_meanwhile(agent_id, slot, state, **kwargs):
+        if slot == "BACKUP":
+            real_put(agent_id, "CURRENT", {"cycle": 51}, by=f"agent:{agent}")
+        return real_put(agent_id, slot, state, **kwargs)
+
+    monkeypatch.setattr(state_repository, "slot_put", agent_writes_meanwhile)
+    writer = services.Writer(label=f"agent:{agent}", agent_id=agent)
+
+    with pytest.raises(services.AlreadyExists):
+        services.checkpoint_restore(agent_id=agent, name="safe", writer=writer)
+
+    assert me.get(f"{base(agent)}/state/CURRENT/").json()["state"] == {"cycle": 51}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/agents/" + "x" * 3000 + "/", "/api/v1/agents/a/memory/" + "k" * 2000 + "/"])
+def test_ids_too_long_to_exist_are_404(me, path):
+    assert me.get(path).status_code == 404

@@ -91,6 +91,7 @@ def test_a_retried_publish_fans_out_once_and_a_reused_id_is_a_conflict(team):
 
 
 def test_the_inbox_pages_with_a_cursor_oldest_first(team):
+    """Signals of the same millisecond may come in either order; each comes exactly once."""
     _hunter, hunter_client = team["market-hunter"]
     risk, risk_client = team["risk-manager"]
     sent = [publish(hunter_client, [risk], payload={"n": n}).json()["signal_id"] for n in range(7)]
@@ -102,7 +103,10 @@ def test_the_inbox_pages_with_a_cursor_oldest_first(team):
         if not (cursor := page["next_cursor"]):
             break
 
-    assert seen == sent
+    assert sorted(seen) == sorted(sent)
+    assert len(seen) == len(set(seen))
+    created = [s["created_at"] for s in inbox(risk_client, limit=50)["results"]]
+    assert created == sorted(created)
 
 
 def test_expired_signals_are_hidden(team):
@@ -174,3 +178,31 @@ def test_the_feed_and_the_flows_show_who_signals_whom(team):
     assert flows[(hunter, "WHALE_ACTIVITY", trader)] == 1
     assert flows[(risk, "RISK_ASSESSMENT", trader)] == 1
     assert feed[0].signal_id == latest
+
+
+@pytest.mark.parametrize("signal_id", ["7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "x" * 40])
+def test_unusable_signal_ids_are_4xx(team, signal_id):
+    _, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+
+    assert publish(hunter_client, [risk], signal_id=signal_id).status_code == 400
+    assert hunter_client.get(f"{URL}{signal_id}/").status_code == 404
+    assert risk_client.post(f"{URL}ack/", {"signal_ids": [signal_id]}, format="json").status_code == 400
+
+
+def test_a_later_read_does_not_move_the_first_delivery_time(team):
+    from datetime import UTC, datetime
+
+    from signals import repository
+
+    _hunter, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+    signal_id = publish(hunter_client, [risk]).json()["signal_id"]
+    first = inbox(risk_client)["results"][0]["delivered_at"]
+    stale = repository.inbox_page(risk, limit=10, cursor=None)[0]
+    stale = [s.model_copy(update={"delivered_at": None}) for s in stale]  # as a concurrent reader saw them
+
+    repository.mark_delivered(risk, stale, datetime.now(UTC))
+
+    assert inbox(risk_client)["results"][0]["delivered_at"] == first
+    assert hunter_client.get(f"{URL}{signal_id}/").json()["deliveries"][risk]["delivered_at"] == first

@@ -352,3 +352,10 @@ def test_a_ttl_attribute_that_is_not_a_number_never_expires_the_item(state, uniq
     state.put(key | {"expires_at": "tomorrow"})
 
     assert state.find(key) is not None
+
+
+def test_add_within_refuses_an_amount_above_the_ceiling_even_on_a_new_item(state, unique):
+    applied, _ = state.add_within({"pk": f"agent:{unique}", "sk": "RATE#x"}, "used", 10, ceiling=5, defaults={})
+
+    assert applied is False
+    assert state.find({"pk": f"agent:{unique}", "sk": "RATE#x"}) is None
