@@ -1,8 +1,10 @@
 """Reads for agents: who a token belongs to, the token list, the registry and each agent's
 working state (state slots, short-term memory, rate-limit windows)."""
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
+from django.db import DatabaseError
 from django.db.models import QuerySet
 
 from agents import memory_repository, ratelimit_repository, repository, state_repository
@@ -30,7 +32,10 @@ def agent_for_token(token: str) -> str | None:
         return None
     now = datetime.now(UTC)
     if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
-        AgentToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        # Best effort: two requests of one agent at once may race for the row (SQLite locks it);
+        # the token is valid either way, and the next request records the use.
+        with contextlib.suppress(DatabaseError):
+            AgentToken.objects.filter(pk=record.pk).update(last_used_at=now)
     return record.agent_id
 
 

@@ -132,9 +132,8 @@ def test_in_a_batch_such_a_value_makes_only_its_item_invalid(client, agent):
     assert "context.size" in response.json()["results"][1]["detail"]
 
 
-@pytest.mark.parametrize("decision_id", ["7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "00000000000000000000000000"])
-def test_an_id_whose_time_is_unusable_needs_a_timestamp(client, agent, decision_id):
-    sent = a_decision(agent, decision_id=decision_id)
+def test_an_id_whose_time_is_unusable_needs_a_timestamp(client, agent):
+    sent = a_decision(agent, decision_id="00000000000000000000000000")  # 1970: long expired
 
     refused = client.post(URL, sent, format="json")
     accepted = client.post(URL, sent | {"timestamp": datetime.now(UTC).isoformat()}, format="json")
@@ -142,6 +141,15 @@ def test_an_id_whose_time_is_unusable_needs_a_timestamp(client, agent, decision_
     assert refused.status_code == 400
     assert refused.json()["detail"].startswith("decision_id:")
     assert accepted.status_code == 201
+
+
+def test_an_id_past_the_year_9999_is_no_usable_ulid(client, agent):
+    sent = a_decision(agent, decision_id="7ZZZZZZZZZZZZZZZZZZZZZZZZZ", timestamp=datetime.now(UTC).isoformat())
+
+    response = client.post(URL, sent, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("decision_id:")
 
 
 def test_a_retry_with_the_timestamp_read_back_is_the_same_decision(client, agent):
