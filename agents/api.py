@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from pydantic import BaseModel
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,17 +74,33 @@ class HeartbeatApi(APIView):
         return Response(_json(beat))
 
 
-class StateSlotApi(APIView):
+class _StateSlotApi(APIView):
     """CURRENT and BACKUP: the body of a PUT is the state object itself."""
 
-    @extend_schema(operation_id="agents_state_retrieve", responses={200: StateSlot})
-    def get(self, request: Request, agent_id: str, slot: str) -> Response:
-        return Response(_json(selectors.state_get(agent_id=agent_id, slot=slot)))
+    slot = ""
 
-    @extend_schema(operation_id="agents_state_update", request=dict[str, Any], responses={200: StateSlot})
-    def put(self, request: Request, agent_id: str, slot: str) -> Response:
-        stored = services.state_put(agent_id=agent_id, slot=slot, raw=request.data, writer=writer_for(request))
+    def get(self, request: Request, agent_id: str) -> Response:
+        return Response(_json(selectors.state_get(agent_id=agent_id, slot=self.slot)))
+
+    def put(self, request: Request, agent_id: str) -> Response:
+        stored = services.state_put(agent_id=agent_id, slot=self.slot, raw=request.data, writer=writer_for(request))
         return Response(_json(stored))
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="agents_state_current_retrieve", responses={200: StateSlot}),
+    put=extend_schema(operation_id="agents_state_current_update", request=dict[str, Any], responses={200: StateSlot}),
+)
+class CurrentStateApi(_StateSlotApi):
+    slot = "CURRENT"
+
+
+@extend_schema_view(
+    get=extend_schema(operation_id="agents_state_backup_retrieve", responses={200: StateSlot}),
+    put=extend_schema(operation_id="agents_state_backup_update", request=dict[str, Any], responses={200: StateSlot}),
+)
+class BackupStateApi(_StateSlotApi):
+    slot = "BACKUP"
 
 
 class CheckpointListApi(APIView):
