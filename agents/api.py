@@ -173,7 +173,8 @@ class RateLimitConsumeApi(APIView):
         if result.allowed:
             return Response(_json(result))
         wait = max(1, math.ceil((result.reset_at - datetime.now(UTC)).total_seconds()))
-        body = _json(result) | {"detail": f"rate limit of {source} exhausted; resets in {wait} s", "code": "throttled"}
+        detail = f"rate limit of {source} exhausted; resets in {wait} s"
+        body = _json(result) | {"detail": detail, "code": "throttled", "fields": {}}
         return Response(body, status=429, headers={"Retry-After": str(wait)})
 
 
@@ -216,7 +217,7 @@ class ConfigApi(APIView):
     )
     def put(self, request: Request, agent_id: str) -> Response:
         body = dict(request.data) if isinstance(request.data, dict) else request.data
-        if_match = re.fullmatch(r'"?v(\d+)(-[0-9a-f]+)?"?', request.headers.get("If-Match", "").strip())
+        if_match = re.fullmatch(r'"?v(\d{1,9})(-[0-9a-f]+)?"?', request.headers.get("If-Match", "").strip())
         if isinstance(body, dict) and "expected_version" not in body and if_match:
             body["expected_version"] = int(if_match.group(1))
         saved = config.config_save(agent_id=agent_id, raw=body, editor=editor_for(request))

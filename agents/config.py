@@ -20,7 +20,7 @@ from agents.models import ConfigChange
 from agents.schemas import AGENT_ID_PATTERN, ConfigVersion
 from memsite import storage
 from memsite.errors import AlreadyExists, DoesNotExist, PayloadTooLarge, PermissionDenied, ValidationFailed
-from memsite.validation import validated, validation_failed
+from memsite.validation import unstorable, validated, validation_failed
 
 MAX_CONFIG_BYTES = 64 * 1024
 
@@ -106,7 +106,7 @@ def as_stored(document: dict[str, Any]) -> dict[str, Any]:
     try:
         return storage.codec.decode_value(storage.codec.encode_value(document, "document"))
     except storage.InvalidValue as error:
-        raise ValidationFailed(error.message, fields={error.message.split(":", 1)[0]: error.message}) from None
+        raise unstorable(error) from None
 
 
 def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | None = None) -> ConfigVersion:
@@ -135,7 +135,7 @@ def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | N
     try:
         taken = config_repository.version_create(new)
     except storage.InvalidValue as error:
-        raise ValidationFailed(error.message, fields={"document": error.message}) from None
+        raise unstorable(error) from None
     if taken is not None:
         if _is_this_save(taken, data, document, editor):
             return _saved_before(taken, agent_id, rollback_of)

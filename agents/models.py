@@ -21,10 +21,6 @@ class AgentToken(models.Model):
         state = "revoked" if self.revoked_at else "active"
         return f"{self.agent_id} {self.prefix}… ({state})"
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
 
 class ConfigChange(models.Model):
     """The audit trail of configuration edits: who, when, what (the changed paths), and why.

@@ -33,7 +33,7 @@ from memsite.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from memsite.validation import validated
+from memsite.validation import unstorable, validated
 
 TOKEN_PREFIX = "mst_"
 
@@ -130,7 +130,7 @@ def _storable(function: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
     except storage.InvalidValue as error:
-        raise ValidationFailed(error.message, fields={error.message.split(":", 1)[0]: error.message}) from None
+        raise unstorable(error) from None
 
 
 class HeartbeatIn(BaseModel):

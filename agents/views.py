@@ -74,6 +74,9 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
     except json.JSONDecodeError as error:
         state["errors"] = {"document": f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"}
         return None
+    except RecursionError:
+        state["errors"] = {"document": "not valid JSON: nested too deeply"}
+        return None
     try:
         checked = config.config_validate(agent_id=agent_id, document=document)
         base = config.config_version(agent_id=agent_id, version=state["expected_version"])

@@ -56,7 +56,10 @@ def actor_for(request: Request) -> services.Actor:
 
 
 def _refuse_oversized(request: Request) -> None:
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0  # the server reads the body as sent; the parser refuses what is not JSON
     if length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is {length} bytes; the limit is {MAX_BODY_BYTES} (100 decisions of 64 KiB)")
 

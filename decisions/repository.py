@@ -1,16 +1,14 @@
-"""agent_decisions items: decisions, their id claims, and the hourly rollup counters.
+"""agent_decisions items: decisions, their id claims, and the rollup counters behind the charts.
 The mappers here are the only place that knows attribute names and key layout.
 
   decision  pk agent:{agent_id}#decision#{type}   sk {timestamp}#{decision_id}
   claim     pk decision#{decision_id}             sk CLAIM     (id -> key; first writer wins)
-  rollup    pk rollup#{day}                       sk {hour}#{agent_id}   (counters, applied tokens)
+  rollup    pk rollup#{day}                       sk {HH}:{ten-minute slot}#{agent_id}   (counters, tokens)
 """
 
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +16,10 @@ from typing import Any
 from decisions.schemas import RETENTION, Decision
 from memsite import storage
 from memsite.storage.codec import encode_item, format_timestamp
+from memsite.storage.concurrency import parallel
 from memsite.storage.tables import AGENT_DECISIONS
 
 CLAIM = "CLAIM"
-PARALLEL_CALLS = 8
 
 
 def _table() -> storage.Table:
@@ -124,17 +122,8 @@ def item_check(decision: Decision) -> None:
     encode_item(_to_item(decision))
 
 
-def _parallel(function: Callable[[Any], Any], inputs: list[Any]) -> list[Any]:
-    """Single-item calls for a batch, several at a time: each must be conditional, so they
-    cannot go in one BatchWriteItem. boto3 clients are thread-safe."""
-    if len(inputs) <= 1:
-        return [function(x) for x in inputs]
-    with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
-        return list(pool.map(function, inputs))
-
-
 def claims_put(decisions: list[Decision]) -> list["Claim | None"]:
-    return _parallel(claim, decisions)
+    return parallel(claim, decisions)
 
 
 def claim(decision: Decision) -> Claim | None:
@@ -163,7 +152,7 @@ def _put_new(decision: Decision) -> bool:
 
 def decisions_put_new(decisions: list[Decision]) -> int:
     """Store each decision unless its item exists; returns how many were written."""
-    return sum(_parallel(_put_new, decisions))
+    return sum(parallel(_put_new, decisions))
 
 
 def decisions_find(keys: list[dict[str, str]]) -> list[Decision]:
@@ -204,7 +193,7 @@ def decisions_query(
     return [_from_item(item) for item in page.items], page.next_cursor
 
 
-# Rollups: hourly counters per agent, maintained on every write, so charts never read decisions.
+# Rollups: counters per agent and ten minutes, kept on every write, so charts never read decisions.
 
 
 def rollup_key(agent_id: str, moment: datetime) -> dict[str, str]:
@@ -216,7 +205,7 @@ def rollup_key(agent_id: str, moment: datetime) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RollupChange:
-    """What one write adds to its agent's hour; `token` makes it count once."""
+    """What one write adds to its agent's ten-minute row; `token` makes it count once."""
 
     agent_id: str
     moment: datetime
@@ -225,7 +214,7 @@ class RollupChange:
 
 
 def rollups_apply(changes: list[RollupChange]) -> None:
-    """One atomic ADD per agent-hour for the whole batch; when part of it was applied before
+    """One atomic ADD per agent and ten minutes for the whole batch; when part of it was applied before
     (a retried batch), each change is applied alone so only the missing ones count."""
     groups: dict[tuple[str, str], list[RollupChange]] = defaultdict(list)
     for change in changes:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from decisions import repository
-from decisions.schemas import OUTCOME_STATUSES, PENDING, RETENTION, TYPE_PATTERN, Decision, ulid_validate
+from decisions.schemas import RETENTION, TYPE_PATTERN, Decision, ulid_validate
 from memsite import storage
 from memsite.errors import DoesNotExist, ValidationFailed
 from memsite.storage.codec import format_timestamp
@@ -56,7 +56,12 @@ class DecisionFilter(BaseModel):
     @field_validator("since", "until")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+        if value is None:
+            return None
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range") from None
 
     @model_validator(mode="after")
     def _window(self) -> "DecisionFilter":
@@ -132,11 +137,10 @@ def _cursor_wrap(filters: DecisionFilter, position: str) -> str:
 def _cursor_window(cursor: str) -> dict:
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return {
-            "since": datetime.fromisoformat(state["since"]),
-            "until": datetime.fromisoformat(state["until"]),
-            "position": str(state["position"]),
-        }
+        window = {name: datetime.fromisoformat(state[name].replace("Z", "+00:00")) for name in ("since", "until")}
+        if any(moment.tzinfo is None for moment in window.values()):
+            raise ValueError("naive time")
+        return window | {"position": str(state["position"])}
     except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error):
         raise ValueError("cursor is not valid: pass next_cursor exactly as it was returned") from None
 
@@ -198,6 +202,3 @@ def _add_row(counts: HourlyCounts, row: dict, i: int) -> None:
         elif name.startswith("o_"):
             per_agent = counts.by_agent_outcome.setdefault(row["agent_id"], {})
             per_agent.setdefault(name[2:], [0] * size)[i] += value
-
-
-OUTCOME_NAMES = (*OUTCOME_STATUSES, PENDING)

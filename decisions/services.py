@@ -31,7 +31,7 @@ from decisions.schemas import (
 from decisions.selectors import decision_get
 from memsite import storage
 from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
-from memsite.validation import validation_failed
+from memsite.validation import unstorable, validation_failed
 
 MAX_BATCH = 100
 OUTCOME_UPDATE_ATTEMPTS = 3
@@ -67,8 +67,7 @@ def decision_parse(raw: Any, *, actor: Actor) -> Decision:
     try:
         repository.item_check(decision)
     except storage.InvalidValue as error:
-        field = error.message.split(":", 1)[0]
-        raise ValidationFailed(error.message, fields={field: error.message.split(": ", 1)[-1]}) from None
+        raise unstorable(error) from None
     return decision
 
 

@@ -131,7 +131,7 @@ def _csv_rows(decisions: Iterator[Decision]) -> Iterator[list[Any]]:
             d.cycle,
             d.outcome_status,
             d.outcome.quality_score if d.outcome else None,
-            charts.reasoning_summary(d, limit=500),
+            _spreadsheet_safe(charts.reasoning_summary(d, limit=500)),
             json.dumps(data["context"]),
             json.dumps(data["reasoning"]),
             json.dumps(data["outcome"]) if d.outcome else "",

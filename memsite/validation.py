@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from memsite.errors import ValidationFailed
+from memsite.storage import InvalidValue
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -23,3 +24,10 @@ def validated(model: type[ModelT], raw: Any) -> ModelT:
         return model.model_validate(raw)
     except ValidationError as error:
         raise validation_failed(error) from None
+
+
+def unstorable(error: InvalidValue) -> ValidationFailed:
+    """A value DynamoDB cannot hold (NaN, a number out of range, a lone surrogate) is the
+    caller's 400, naming the value's path, never a 500."""
+    path = error.message.split(":", 1)[0]
+    return ValidationFailed(error.message, fields={path: error.message.split(": ", 1)[-1]})

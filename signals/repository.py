@@ -11,8 +11,6 @@ and lookups by id are exact index Queries.
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,22 +18,15 @@ from ulid import ULID
 
 from memsite import storage
 from memsite.storage.codec import format_timestamp
+from memsite.storage.concurrency import parallel
 from memsite.storage.tables import AGENT_SIGNALS, TTL_ATTRIBUTE
 from signals.schemas import InboxSignal, Signal
 
-PARALLEL_CALLS = 8
 FLOW_RETENTION = timedelta(days=30)
 
 
 def _table() -> storage.Table:
     return storage.table(AGENT_SIGNALS)
-
-
-def _parallel(function: Callable[[Any], Any], inputs: list[Any]) -> list[Any]:
-    if len(inputs) <= 1:
-        return [function(x) for x in inputs]
-    with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
-        return list(pool.map(function, inputs))
 
 
 def _sort_key(signal_id: str) -> str:
@@ -124,7 +115,7 @@ def inbox_put_new(signal: Signal) -> None:
         with contextlib.suppress(storage.Conflict):
             _table().put_new(_inbox_item(signal, target))
 
-    _parallel(put, signal.target_agents)
+    parallel(put, signal.target_agents)
 
 
 def flows_add(signal: Signal) -> None:
@@ -139,7 +130,7 @@ def flows_add(signal: Signal) -> None:
         defaults = {"source": signal.source_agent, "type": signal.type, "target": target, TTL_ATTRIBUTE: expires}
         _table().add_once(key, {"count": 1}, tokens=[signal.signal_id], defaults=defaults)
 
-    _parallel(add, signal.target_agents)
+    parallel(add, signal.target_agents)
 
 
 def signal_find(signal_id: str) -> Signal | None:
@@ -175,7 +166,7 @@ def mark_delivered(agent_id: str, signals: list[InboxSignal], at: datetime) -> N
         with contextlib.suppress(storage.NotFound):
             _table().update_fields(signal_key, {}, keep_existing={f"deliveries.{agent_id}.delivered_at": stamp})
 
-    _parallel(mark, [s for s in signals if s.delivered_at is None])
+    parallel(mark, [s for s in signals if s.delivered_at is None])
 
 
 def acknowledge(agent_id: str, signal_id: str, at: datetime) -> bool:

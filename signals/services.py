@@ -13,7 +13,7 @@ from agents import repository as agents_repository
 from decisions.schemas import MAX_CLOCK_SKEW, to_millis
 from memsite import storage
 from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
-from memsite.validation import validation_failed
+from memsite.validation import unstorable, validation_failed
 from signals import repository
 from signals.schemas import MAX_PAYLOAD_BYTES, AckIn, Delivery, Signal, SignalIn
 
@@ -65,7 +65,7 @@ def _parse(raw: Any, source_agent: str) -> Signal:
     try:
         repository.item_check(signal)
     except storage.InvalidValue as error:
-        raise ValidationFailed(error.message, fields={error.message.split(":", 1)[0]: error.message}) from None
+        raise unstorable(error) from None
     return signal
 
 

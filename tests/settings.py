@@ -4,6 +4,8 @@ The DynamoDB endpoint is filled in by the session fixture that starts dynalite (
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DEBUG", "0")
@@ -23,3 +25,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests serve static files from the source folders, as `make run` does; no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# bootstrap collects static files when DEBUG is off; keep the checkout's var/ out of it.
+STATIC_ROOT = Path(tempfile.gettempdir()) / "memsite-test-static"

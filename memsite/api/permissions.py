@@ -24,10 +24,3 @@ class IsAgent(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_agent(request.user)
-
-
-def may_act_for_agent(user, agent_id: str) -> bool:
-    """An agent acting as itself, or an operator acting on any agent's records."""
-    if is_agent(user):
-        return user.agent_id == agent_id
-    return has_role(user, "operator")

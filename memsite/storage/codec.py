@@ -34,7 +34,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def _to_dynamo_value(value: Any, path: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise InvalidValue(f"{path}: nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes)):
+    if isinstance(value, str):
+        return _encodable(value, path)
+    if isinstance(value, bool) or value is None or isinstance(value, bytes):
         return value
     if isinstance(value, int):
         _in_range(Decimal(value), path)
@@ -58,12 +60,21 @@ def _to_dynamo_value(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, Mapping):
         if not all(isinstance(k, str) for k in value):
             raise InvalidValue(f"{path}: object keys must be strings")
-        return {k: _to_dynamo_value(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
+        return {_encodable(k, path): _to_dynamo_value(v, f"{path}.{k}", depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_to_dynamo_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
     if isinstance(value, (set, frozenset)) and value and all(isinstance(v, str) for v in value):
         return set(value)  # a string set (SS): counters use one to apply each change once
     raise InvalidValue(f"{path}: values of type {type(value).__name__} cannot be stored")
+
+
+def _encodable(text: str, path: str) -> str:
+    """JSON can carry lone surrogates ("\\ud800") that no UTF-8 store can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValue(f"{path}: text that is not valid Unicode (a lone surrogate)") from None
+    return text
 
 
 def _in_range(number: Decimal, path: str) -> Decimal:

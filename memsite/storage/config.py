@@ -1,6 +1,6 @@
 """Where the storage layer connects, built once from Django settings (or by tests, directly)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 Backend = Literal["embedded", "endpoint", "aws"]
@@ -29,9 +29,6 @@ class StorageConfig:
             return f"AWS DynamoDB ({self.region})"
         label = "embedded dynalite" if self.backend == "embedded" else "DynamoDB endpoint"
         return f"{label} at {self.endpoint_url}"
-
-    def with_prefix(self, table_prefix: str) -> "StorageConfig":
-        return replace(self, table_prefix=table_prefix)
 
     @classmethod
     def from_settings(cls, *, role: Role = "request") -> "StorageConfig":

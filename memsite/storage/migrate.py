@@ -1,7 +1,8 @@
 """Bringing existing tables up to their specs: indexes added to a spec after the table was made.
 
 AWS and moto add a global secondary index to a live table (UpdateTable, then a backfill).
-dynalite cannot: it accepts the request and adds nothing. There the table is rebuilt by copying:
+dynalite cannot (it refuses the request, or would accept it and add nothing). There the table is
+rebuilt by copying:
 into a side table made from the new spec, then back into the table re-created from it. At every
 moment the items are in at least one of the two tables, and a rebuild cut short finishes on the
 next run. The copies Scan whole tables: this runs from `dynamodb_tables create` (and `make run`'s

@@ -69,8 +69,7 @@ def create_tables(gateway: Gateway, specs: tuple[TableSpec, ...], *, report: Rep
         def wait(table_name: str) -> None:
             _wait_active(gateway, table_name, report)
 
-        if migrate.finish_rebuild(gateway, spec, create=create, wait=wait, report=report):
-            continue
+        migrate.finish_rebuild(gateway, spec, create=create, wait=wait, report=report)
         if _describe(gateway, name) is None:
             if _create(gateway, spec, name, report):
                 created.append(name)

@@ -341,7 +341,8 @@ class Table:
         )
 
     def query_all(self, partition_value: str, **options: Any) -> Iterator[Item]:
-        """Every live item of a partition, following the pages (offline work and tests)."""
+        """Every live item of a partition, following the pages: for partitions known to be small
+        (a day's rollup rows, an agent's checkpoints), never for a timeline."""
         cursor = None
         while True:
             page = self.query_page(partition_value, cursor=cursor, **options)

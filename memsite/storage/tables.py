@@ -182,10 +182,3 @@ AGENT_SIGNALS = TableSpec(
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (AGENT_DECISIONS, AGENT_MEMORY_LTM, AGENT_STATE, AGENT_SIGNALS)
-
-
-def table_spec(logical_name: str) -> TableSpec:
-    for spec in ALL_TABLES:
-        if spec.logical_name == logical_name:
-            return spec
-    raise KeyError(f"no table named {logical_name!r}")

@@ -10,11 +10,6 @@ def now_epoch() -> int:
     return int(time.time())
 
 
-def expires_in(seconds: int) -> int:
-    """The TTL attribute value for an item that should live `seconds` from now."""
-    return now_epoch() + seconds
-
-
 def is_live(item: Mapping[str, Any], ttl_attribute: str | None, now: int | None = None) -> bool:
     """`item` is decoded; an item without the attribute never expires."""
     expires = item.get(ttl_attribute) if ttl_attribute else None

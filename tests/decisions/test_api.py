@@ -297,3 +297,35 @@ def test_bad_list_parameters_name_the_parameter(hunter, params, field):
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith(f"{field}:")
+
+
+def test_text_that_is_not_valid_unicode_is_a_400_naming_the_field(hunter):
+    body = '{"agent_id": "market-hunter", "type": "SIGNAL_GENERATION", "context": {"note": "\\ud800"}}'
+
+    response = hunter.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("context.note:")
+
+
+def test_json_nested_too_deeply_to_parse_is_a_400(hunter):
+    response = hunter.post(URL, "[" * 100_000 + "]" * 100_000, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"])
+def test_dates_at_the_edge_of_the_calendar_are_a_400(hunter, until):
+    response = hunter.get(URL, {"until": until})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("until")
+
+
+def test_a_full_batch_of_large_decisions_is_accepted(hunter):
+    batch = [a_decision(context={"blob": "x" * 50_000}) for _ in range(60)]  # about 3 MB
+
+    response = hunter.post(URL, batch, format="json")
+
+    assert response.status_code == 200

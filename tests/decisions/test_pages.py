@@ -165,3 +165,13 @@ def test_the_jsonl_export_has_one_decision_per_line(viewer, logged):
     assert sorted(json.loads(line)["decision_id"] for line in lines) == sorted(
         d["decision_id"] for d in batch if d["type"] == "SIGNAL_GENERATION"
     )
+
+
+def test_the_csv_export_does_not_let_agent_text_run_as_a_formula(viewer, as_agent, unique):
+    agent = f"csv-{unique[-6:].lower()}"
+    as_agent(agent).post(URL, a_decision(agent, reasoning={"summary": '=HYPERLINK("http://x")'}), format="json")
+
+    response = viewer.get("/decisions/export.csv", {"agent": agent})
+
+    row = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert row["reasoning_summary"].startswith("'=")

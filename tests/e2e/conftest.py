@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
 def _chromium() -> str:
     path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise RuntimeError("Chromium is not installed: `make setup` installs Debian's chromium package")
+        raise RuntimeError("Chromium is not installed: `make test` (its `browser` step) installs Debian's chromium")
     return path
 
 

@@ -26,6 +26,10 @@ class Command(BaseCommand):
         gateway = storage.gateway("worker")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Django database migrated")
+        if not settings.DEBUG:
+            # With DEBUG off, pages are served from collected, hashed files (whitenoise's manifest).
+            call_command("collectstatic", interactive=False, verbosity=0)
+            self.stdout.write(f"static files collected into {settings.STATIC_ROOT}")
         created = create_tables(gateway, storage.ALL_TABLES, report=self.stdout.write)
         self.stdout.write(f"DynamoDB tables ready ({len(created)} created) at {gateway.config.description}")
         if settings.DEBUG:
