@@ -31,11 +31,8 @@ def version_create(config: ConfigVersion) -> ConfigVersion | None:
         | config.model_dump(mode="python")
         | {"created_at": format_timestamp(config.created_at)}
     )
-    try:
-        _table().put_new(item)
-    except storage.Conflict as conflict:
-        return _from_item(conflict.current) if conflict.current else None
-    return None
+    existing = _table().put_new_or_existing(item)
+    return None if existing is None else _from_item(existing)
 
 
 def version_latest(agent_id: str) -> ConfigVersion | None:

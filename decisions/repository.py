@@ -129,13 +129,8 @@ def claims_put(decisions: list[Decision]) -> list["Claim | None"]:
 def claim(decision: Decision) -> Claim | None:
     """Claim the decision's id. None when this call claimed it; else the claim already there
     (the same content when its hash matches: a retry)."""
-    try:
-        result = _table().put_new(_claim_item(decision))
-    except storage.Conflict as conflict:
-        if conflict.current is None:
-            raise
-        return _claim_from_item(conflict.current)
-    return None if result.created else _claim_from_item(result.item)
+    existing = _table().put_new_or_existing(_claim_item(decision))
+    return None if existing is None else _claim_from_item(existing)
 
 
 def claim_find(decision_id: str) -> Claim | None:

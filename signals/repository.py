@@ -94,13 +94,8 @@ def item_check(signal: Signal) -> None:
 
 def signal_put_new(signal: Signal) -> Signal | None:
     """None when stored now; else the signal already stored under this id (maybe other content)."""
-    try:
-        result = _table().put_new(_signal_item(signal))
-    except storage.Conflict as conflict:
-        if conflict.current is None:
-            raise
-        return _signal_from(conflict.current)
-    return None if result.created else _signal_from(result.item)
+    existing = _table().put_new_or_existing(_signal_item(signal))
+    return None if existing is None else _signal_from(existing)
 
 
 def same_content(stored: Signal, signal: Signal) -> bool:

@@ -89,6 +89,17 @@ class Table:
                 operation="PutItem",
             ) from None
 
+    def put_new_or_existing(self, item: Mapping[str, Any]) -> Item | None:
+        """Create-once write that reports instead of raising: None when this call created the
+        item, else the item already stored under its key (identical content or not)."""
+        try:
+            result = self.put_new(item)
+        except Conflict as conflict:
+            if conflict.current is None:
+                raise
+            return conflict.current
+        return None if result.created else result.item
+
     def update_versioned(self, key: Mapping[str, Any], changes: Mapping[str, Any], *, expected_version: int) -> Item:
         """Optimistic locking: apply `changes` only if the stored version is `expected_version`
         (0: the item must not exist yet); the version goes up by one. A None value removes the
