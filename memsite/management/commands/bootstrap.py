@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from memsite import storage
 from memsite.storage.provision import create_tables
+from patterns.selectors import definition_list
 
 DEV_LOGIN = "admin"
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             self.stdout.write(f"static files collected into {settings.STATIC_ROOT}")
         created = create_tables(gateway, storage.ALL_TABLES, report=self.stdout.write)
         self.stdout.write(f"DynamoDB tables ready ({len(created)} created) at {gateway.config.description}")
+        if not definition_list():
+            call_command("patterns", "import", "--builtins", stdout=self.stdout)
         if settings.DEBUG:
             self._ensure_dev_login()
 
