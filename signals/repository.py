@@ -185,4 +185,4 @@ def acknowledge(agent_id: str, signal_id: str, at: datetime) -> bool:
 
 def flows(day: str) -> list[dict[str, Any]]:
     rows = _table().query_all(f"flow#{day}", newest_first=False, limit=1000)
-    return [{k: row[k] for k in ("source", "type", "target", "count")} for row in rows]
+    return [{k: row[k] for k in ("source", "type", "target", "count")} | {"hour": row["sk"][-2:]} for row in rows]

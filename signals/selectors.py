@@ -30,11 +30,16 @@ def signal_feed(*, limit: int = 30) -> list[Signal]:
     return signals
 
 
-def signal_flows(*, days: int = 1) -> Counter:
-    """(source, type, target) -> number of signals over the last `days` days (day buckets, UTC)."""
-    today = datetime.now(UTC).date()
+def signal_flows(*, days: int = 1, now: datetime | None = None) -> Counter:
+    """(source, type, target) -> number of signals in the last `days` times 24 hours, to the hour:
+    the day buckets from `days` days ago to today, the oldest one from this hour on."""
+    now = now or datetime.now(UTC)
+    first_day, first_hour = (now - timedelta(days=days)).date(), f"{now:%H}"
     totals: Counter = Counter()
-    for back in range(days):
-        for row in repository.flows((today - timedelta(days=back)).isoformat()):
+    for back in range(days + 1):
+        day = now.date() - timedelta(days=back)
+        for row in repository.flows(day.isoformat()):
+            if day == first_day and row["hour"] < first_hour:
+                continue
             totals[(row["source"], row["type"], row["target"])] += row["count"]
     return totals

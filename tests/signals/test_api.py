@@ -206,3 +206,17 @@ def test_a_later_read_does_not_move_the_first_delivery_time(team):
 
     assert inbox(risk_client)["results"][0]["delivered_at"] == first
     assert hunter_client.get(f"{URL}{signal_id}/").json()["deliveries"][risk]["delivered_at"] == first
+
+
+def test_the_last_day_of_flows_is_24_hours_not_the_calendar_day(team):
+    from datetime import UTC, datetime, timedelta
+
+    hunter, hunter_client = team["market-hunter"]
+    risk, _ = team["risk-manager"]
+    publish(hunter_client, [risk])
+
+    in_23_hours = datetime.now(UTC) + timedelta(hours=23)
+    in_25_hours = datetime.now(UTC) + timedelta(hours=25)
+
+    assert selectors.signal_flows(days=1, now=in_23_hours)[(hunter, "WHALE_ACTIVITY", risk)] == 1
+    assert selectors.signal_flows(days=1, now=in_25_hours)[(hunter, "WHALE_ACTIVITY", risk)] == 0
