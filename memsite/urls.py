@@ -11,6 +11,7 @@ urlpatterns = [
     path("decisions/", include("decisions.page_urls")),
     path("agents/", include("agents.page_urls")),
     path("signals/", include("signals.page_urls")),
+    path("patterns/", include("patterns.page_urls")),
     path("status/", status_page, name="status"),
     path(
         "accounts/login/",
