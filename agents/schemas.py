@@ -1,10 +1,11 @@
 """Agent records."""
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from memsite.timestamps import Timestamp
 
 AGENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 AGENT_ID_RULE = "1-64 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit"
@@ -13,7 +14,7 @@ AGENT_ID_RULE = "1-64 characters: lower-case letters, digits, '-' or '_', starti
 class AgentProfile(BaseModel):
     agent_id: str
     name: str
-    created_at: datetime
+    created_at: Timestamp
     kind: str = "generic"
 
 
@@ -24,7 +25,7 @@ class IssuedToken(BaseModel):
 
 
 class Heartbeat(BaseModel):
-    at: datetime
+    at: Timestamp
     interval_seconds: int = 600
     status: str | None = None
 
@@ -34,7 +35,7 @@ class AgentSummary(BaseModel):
 
     agent_id: str
     name: str
-    created_at: datetime
+    created_at: Timestamp
     kind: str = "generic"
     last_heartbeat: Heartbeat | None = None
     liveness: Literal["online", "late", "offline"] = "offline"
@@ -46,7 +47,7 @@ class StateSlot(BaseModel):
     agent_id: str
     slot: str
     state: dict[str, Any]
-    updated_at: datetime
+    updated_at: Timestamp
     updated_by: str
     version: int = 1
 
@@ -55,8 +56,8 @@ class MemoryEntry(BaseModel):
     agent_id: str
     key: str
     value: Any
-    expires_at: datetime
-    updated_at: datetime
+    expires_at: Timestamp
+    updated_at: Timestamp
 
 
 class RateLimitWindow(BaseModel):
@@ -65,8 +66,8 @@ class RateLimitWindow(BaseModel):
     window_seconds: int
     limit: int
     used: int
-    window_start: datetime
-    reset_at: datetime
+    window_start: Timestamp
+    reset_at: Timestamp
 
     @property
     def remaining(self) -> int:
@@ -76,7 +77,7 @@ class RateLimitWindow(BaseModel):
 class RateDecision(BaseModel):
     allowed: bool
     remaining: int
-    reset_at: datetime
+    reset_at: Timestamp
     limit: int
     used: int
 
@@ -88,5 +89,5 @@ class ConfigVersion(BaseModel):
     version: int
     document: dict[str, Any]
     author: str
-    created_at: datetime
+    created_at: Timestamp
     note: str

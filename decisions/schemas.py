@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 from ulid import ULID
 
+from memsite.timestamps import Timestamp
+
 DECISION_TYPES = ("SOURCE_SELECTION", "QUERY_EXECUTION", "SIGNAL_GENERATION", "RISK_ASSESSMENT", "TRADE_EXECUTION")
 TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 OUTCOME_STATUSES = ("SUCCESS", "FAILURE")
@@ -72,7 +74,7 @@ class OutcomeIn(_Strict):
 
 
 class Outcome(OutcomeIn):
-    reported_at: datetime
+    reported_at: Timestamp
     reported_by: str
 
     def same_report(self, other: OutcomeIn) -> bool:
@@ -83,7 +85,7 @@ class OutcomeChange(BaseModel):
     """A previous outcome, kept when a later report corrected it."""
 
     previous: Outcome | None = None
-    replaced_at: datetime
+    replaced_at: Timestamp
     replaced_by: str
 
 
@@ -91,7 +93,7 @@ class DecisionIn(_Strict):
     decision_id: str | None = None
     agent_id: str = Field(min_length=1, max_length=64)
     type: str
-    timestamp: datetime | None = None
+    timestamp: Timestamp | None = None
     cycle: int | None = Field(default=None, ge=0)
     context: dict[str, Any] = Field(default_factory=dict)
     reasoning: dict[str, Any] = Field(default_factory=dict)
@@ -122,13 +124,13 @@ class Decision(BaseModel):
     decision_id: str
     agent_id: str
     type: str
-    timestamp: datetime
+    timestamp: Timestamp
     cycle: int | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     reasoning: dict[str, Any] = Field(default_factory=dict)
     outcome: Outcome | None = None
     links: Links = Field(default_factory=Links)
-    recorded_at: datetime
+    recorded_at: Timestamp
     version: int = 1
     outcome_history: list[OutcomeChange] = Field(default_factory=list)
 

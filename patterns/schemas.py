@@ -6,13 +6,13 @@ SUCCESS or a condition on `outcome.metrics.*`.
 """
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.schemas import AGENT_ID_PATTERN
 from decisions.schemas import TYPE_PATTERN
+from memsite.timestamps import Timestamp
 
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "exists"]
 PATTERN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -115,5 +115,5 @@ class PatternDefinition(PatternDefinitionIn):
     """A stored definition, with its edit version and who changed it last."""
 
     version: int
-    updated_at: datetime
+    updated_at: Timestamp
     updated_by: str

@@ -1,13 +1,13 @@
 """Signal records: what an agent publishes (SignalIn) and what is stored and delivered."""
 
 import re
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agents.schemas import AGENT_ID_PATTERN, AGENT_ID_RULE
 from decisions.schemas import ulid_validate
+from memsite.timestamps import Timestamp
 
 SIGNAL_TYPE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 MAX_TTL_SECONDS = 86400
@@ -48,8 +48,8 @@ class SignalIn(BaseModel):
 
 
 class Delivery(BaseModel):
-    delivered_at: datetime | None = None
-    acked_at: datetime | None = None
+    delivered_at: Timestamp | None = None
+    acked_at: Timestamp | None = None
 
 
 class Signal(BaseModel):
@@ -60,8 +60,8 @@ class Signal(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     target_agents: list[str]
     decision_id: str | None = None
-    created_at: datetime
-    expires_at: datetime
+    created_at: Timestamp
+    expires_at: Timestamp
     deliveries: dict[str, Delivery] = Field(default_factory=dict)
 
 
@@ -74,9 +74,9 @@ class InboxSignal(BaseModel):
     confidence: float
     payload: dict[str, Any] = Field(default_factory=dict)
     decision_id: str | None = None
-    created_at: datetime
-    expires_at: datetime
-    delivered_at: datetime | None = None
+    created_at: Timestamp
+    expires_at: Timestamp
+    delivered_at: Timestamp | None = None
 
 
 class AckIn(BaseModel):
