@@ -6,6 +6,7 @@ The mappers here are the only place that knows attribute names and key layout.
   rollup    pk rollup#{day}                       sk {HH}:{ten-minute slot}#{agent_id}   (counters, tokens)
 """
 
+import contextlib
 import hashlib
 import json
 from collections import defaultdict
@@ -79,13 +80,18 @@ def _to_item(decision: Decision) -> dict[str, Any]:
             "type_sk": sk,
             "day_pk": f"day#{_day(decision.timestamp)}",
             "day_sk": sk,
-            # In the sparse STM index until consolidation folds it into long-term memory.
-            "stm_pk": f"stm#{decision.agent_id}",
-            "stm_sk": sk,
+        }
+        # In the sparse STM index until consolidation folds it into long-term memory.
+        | stm_keys(decision)
+        | {
             "content_hash": content_hash(decision),
             "expires_at": _expires_at(decision),
         }
     )
+
+
+def stm_keys(decision: Decision) -> dict[str, str]:
+    return {"stm_pk": f"stm#{decision.agent_id}", "stm_sk": sort_key(decision)}
 
 
 def _from_item(item: dict[str, Any]) -> Decision:
@@ -167,10 +173,18 @@ def decision_find(key: dict[str, str]) -> Decision | None:
 
 def decision_update_outcome(decision: Decision, *, expected_version: int) -> Decision:
     """Store `decision`'s outcome and history if the stored version is still `expected_version`."""
-    changes = outcome_index_keys(decision) | {
-        "outcome": decision.outcome.model_dump(mode="python", exclude_none=True) if decision.outcome else None,
-        "outcome_history": [change.model_dump(mode="python", exclude_none=True) for change in decision.outcome_history],
-    }
+    # A new or corrected outcome is news for long-term memory: the decision (re-)enters the STM
+    # index, so the next consolidation counts it (and takes back what it counted before).
+    changes = (
+        outcome_index_keys(decision)
+        | stm_keys(decision)
+        | {
+            "outcome": decision.outcome.model_dump(mode="python", exclude_none=True) if decision.outcome else None,
+            "outcome_history": [
+                change.model_dump(mode="python", exclude_none=True) for change in decision.outcome_history
+            ],
+        }
+    )
     item = _table().update_versioned(main_key(decision), changes, expected_version=expected_version)
     return _from_item(item)
 
@@ -186,6 +200,58 @@ def decisions_query(
 ) -> tuple[list[Decision], str | None]:
     page = _table().query_partitions(partitions, index=index, sort=sort, limit=limit, cursor=cursor, where=where)
     return [_from_item(item) for item in page.items], page.next_cursor
+
+
+# Short-term memory: the sparse stm index is consolidation's queue.
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What consolidation last counted for a decision: the decision version whose outcome it
+    counted and each contribution, so a corrected outcome can be taken back exactly."""
+
+    version: int
+    contributions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StmEntry:
+    decision: Decision
+    learned: Learned | None
+
+
+def stm_page(agent_id: str, *, limit: int, cursor: str | None) -> tuple[list[StmEntry], str | None]:
+    """Oldest first: one page of the agent's decisions still in short-term memory."""
+    page = _table().query_page(f"stm#{agent_id}", index="stm", limit=limit, cursor=cursor, newest_first=False)
+    entries = []
+    for item in page.items:
+        learned = item.get("learned")
+        entries.append(
+            StmEntry(
+                decision=_from_item(item),
+                learned=Learned(version=learned["version"], contributions=learned["contributions"])
+                if learned
+                else None,
+            )
+        )
+    return entries, page.next_cursor
+
+
+def stm_settle(key: dict[str, str], *, version: int, learned: dict[str, Any] | None, release: bool) -> bool:
+    """Record what was counted for the decision at `key` and, with `release`, take it out of the
+    STM index; returns whether it left. The release holds only if the decision is still at the
+    `version` that was read: an outcome reported meanwhile keeps it in the index for the next run."""
+    record = {"learned": learned} if learned else {}
+    if release:
+        try:
+            _table().update_fields(key, record | {"stm_pk": None, "stm_sk": None}, expected_version=version)
+            return True
+        except storage.Conflict:
+            pass  # changed (or expired) since it was read
+    if record:
+        with contextlib.suppress(storage.NotFound):  # expired: nothing left to settle
+            _table().update_fields(key, record)
+    return False
 
 
 # Rollups: counters per agent and ten minutes, kept on every write, so charts never read decisions.

@@ -57,6 +57,17 @@ def evidence_add(evidence: Evidence, *, at: datetime, hit: bool, half_life_days:
     return Evidence(hits=hits, misses=misses, support=evidence.support + 1, as_of=as_of)
 
 
+def evidence_remove(evidence: Evidence, *, at: datetime, hit: bool, half_life_days: float) -> Evidence:
+    """Take back one outcome counted by evidence_add (a corrected outcome is counted anew): the
+    same weight, decayed to the counts' as_of, comes off. Never below zero, whatever rounding did."""
+    if evidence.as_of is None or evidence.support == 0:
+        return evidence
+    weight = decay(_days(evidence.as_of, at), half_life_days) if at <= evidence.as_of else 1.0
+    hits = max(evidence.hits - weight, 0.0) if hit else evidence.hits
+    misses = evidence.misses if hit else max(evidence.misses - weight, 0.0)
+    return replace(evidence, hits=hits, misses=misses, support=evidence.support - 1)
+
+
 def evidence_at(evidence: Evidence, now: datetime, *, half_life_days: float) -> Evidence:
     """The same evidence decayed to `now` (what it is worth today)."""
     if evidence.as_of is None or now <= evidence.as_of:

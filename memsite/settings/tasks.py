@@ -1,6 +1,6 @@
 """Celery on Redis; beat schedules live in the database (django-celery-beat)."""
 
-from memsite.env import env_url
+from memsite.env import env_int, env_url
 
 REDIS_URL = env_url("REDIS_URL", "redis://127.0.0.1:6379/0", schemes=("redis", "rediss", "unix"))
 
@@ -12,3 +12,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died unacknowledged goes back to the queue after this long. Consolidation is
+# idempotent (and leased per agent), so a redelivery while the first copy still runs is harmless.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)}
+
+# Consolidation: decisions folded per batch (one open batch per agent at a time), and how long a
+# run holds its agent's lease before another run may take over (renewed after every batch).
+CONSOLIDATION_BATCH_SIZE = env_int("CONSOLIDATION_BATCH_SIZE", 100, minimum=1, maximum=1000)
+CONSOLIDATION_LEASE_SECONDS = env_int("CONSOLIDATION_LEASE_SECONDS", 900, minimum=10)

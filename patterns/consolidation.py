@@ -1,0 +1,385 @@
+"""Consolidation: short-term experience folded into long-term memory, one agent at a time.
+
+The agent's decisions still in the sparse STM index are the queue: decisions under a day old,
+and older ones whose outcome arrived (or changed) since they were last counted. Each page of it
+becomes a *batch*, planned in full and stored on the agent's control item before anything is
+counted. Applying a batch sets each touched pattern state's mark for this agent to the batch id,
+in the same conditional write as the new counts, so a retry after a crash anywhere (a killed
+worker, a lost connection) finishes the open batch without counting anything twice, and only then
+plans the next. A lease per agent keeps two runs from planning at once.
+
+Cost follows the queue, not history: a run reads the STM index and the few states it touches.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from ulid import ULID
+
+from decisions import repository as decision_repository
+from memsite import storage
+from patterns import learner, strategies
+from patterns import memory_repository as repo
+from patterns import repository as definition_repository
+from patterns.matching import covers, is_hit
+from patterns.memory_schemas import SHARED, CalibrationBin, ConsolidationRun, PatternState, Transition
+from patterns.schemas import PatternDefinition
+
+logger = logging.getLogger(__name__)
+
+STM_AGE = timedelta(days=1)  # the user's rule: under a day is short-term
+SAMPLE_SIZE = 20
+SAVE_ATTEMPTS = 8
+STRATEGY_KEY = "strategy"
+Progress = Callable[[ConsolidationRun], None]
+
+
+def _stamp(moment: datetime) -> str:
+    return storage.codec.format_timestamp(moment)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def consolidate_agent(
+    agent_id: str, *, run_id: str | None = None, trigger: str = "manual", progress: Progress | None = None
+) -> ConsolidationRun:
+    """Fold the agent's new experience into long-term memory; the run's record is returned and
+    stored. `run_id` is the lease owner: a task redelivered with the same id takes its lease back."""
+    now = datetime.now(UTC)
+    run = ConsolidationRun(
+        run_id=run_id or str(ULID()), agent_id=agent_id, trigger=trigger, started_at=now, status="running"
+    )
+    holder = _lease(agent_id, run.run_id)
+    if holder is not None:
+        run = run.model_copy(
+            update={"status": "skipped", "finished_at": now, "error": f"{agent_id} is being consolidated by {holder}"}
+        )
+        repo.run_save(run)
+        return run
+    repo.run_save(run)
+    try:
+        definitions = {d.id: d for d in definition_repository.definitions_list()}
+        if (open_batch := repo.open_batch_find(agent_id)) is not None:
+            _apply(agent_id, open_batch, definitions, run)  # a crashed run's batch, finished first
+        cursor = None
+        while True:
+            entries, cursor = decision_repository.stm_page(
+                agent_id, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
+            )
+            run.decisions_read += len(entries)
+            if batch := _plan(agent_id, entries, definitions, now):
+                if _lease(agent_id, run.run_id) is not None:
+                    raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping before the next batch")
+                repo.open_batch_set(agent_id, batch)
+                _apply(agent_id, batch, definitions, run)
+            repo.run_save(run)
+            if progress:
+                progress(run)
+            if cursor is None:
+                break
+        run.patterns_changed += _retire_stale(agent_id, definitions, now)
+        run.status = "succeeded"
+    except Exception as error:
+        run.status, run.error = "failed", f"{type(error).__name__}: {error}"[:500]
+        logger.exception("consolidation of %s failed", agent_id)
+        raise
+    finally:
+        run.finished_at = datetime.now(UTC)
+        repo.run_save(run)
+        repo.lease_release(agent_id, owner=run.run_id)
+    return run
+
+
+def _lease(agent_id: str, owner: str) -> str | None:
+    now = datetime.now(UTC)
+    return repo.lease_take(
+        agent_id, owner=owner, until=now + timedelta(seconds=settings.CONSOLIDATION_LEASE_SECONDS), now=now
+    )
+
+
+# Planning: what one page of the queue changes, decided before anything is written.
+
+
+def _scopes(definition: PatternDefinition, agent_id: str) -> list[str]:
+    return [agent_id] if definition.scope == "agent" else [agent_id, SHARED]
+
+
+def calibration_bin(confidence: float) -> int:
+    return min(int(confidence * 10), 9)
+
+
+def _plan(
+    agent_id: str,
+    entries: list[decision_repository.StmEntry],
+    definitions: dict[str, PatternDefinition],
+    now: datetime,
+) -> dict[str, Any] | None:
+    items: list[dict[str, Any]] = []
+    deltas: dict[str, list[list[Any]]] = defaultdict(list)
+    strategy_deltas: dict[str, list[list[Any]]] = defaultdict(list)
+    predicted: dict[str, int] = {}  # state key -> calibration bin of the confidence before this batch
+
+    def bin_for(key: str) -> int:
+        if key not in predicted:
+            scope, pattern_id = key.split("/", 1)
+            stored = repo.state_find(pattern_id, scope)
+            predicted[key] = calibration_bin(stored.state.confidence if stored else 0.5)
+        return predicted[key]
+
+    for entry in entries:
+        decision, learned = entry.decision, entry.learned
+        release = now - decision.timestamp >= STM_AGE
+        item = {"key": decision_repository.main_key(decision), "version": decision.version, "release": release}
+        if decision.outcome is None or (learned is not None and learned.version == decision.version):
+            if release:
+                items.append(item | {"learned": None})  # nothing (new) to count: it only leaves STM
+            continue
+        stamp = _stamp(decision.timestamp)
+        if learned is not None:  # a corrected outcome: take back what the old one counted
+            for key, contribution in learned.contributions.items():
+                if key == STRATEGY_KEY:
+                    strategy_key, action, hit = contribution
+                    strategy_deltas[strategy_key].append([action, hit, -1])
+                else:
+                    hit, old_bin = contribution
+                    deltas[key].append([decision.decision_id, stamp, hit, -1, old_bin])
+        document = decision.model_dump(mode="json")
+        contributions: dict[str, Any] = {}
+        for definition in definitions.values():
+            if not covers(definition, document):
+                continue
+            hit = int(bool(is_hit(definition, document)))
+            for scope in _scopes(definition, agent_id):
+                key = f"{scope}/{definition.id}"
+                contributions[key] = [hit, bin_for(key)]
+                deltas[key].append([decision.decision_id, stamp, hit, 1, contributions[key][1]])
+        if (action := strategies.action_of(document)) is not None:
+            strategy_key = f"{decision.type}#{strategies.bucket_of(document)}"
+            success = int(decision.outcome.status == "SUCCESS")
+            contributions[STRATEGY_KEY] = [strategy_key, action, success]
+            strategy_deltas[strategy_key].append([action, success, 1])
+        items.append(item | {"learned": {"version": decision.version, "contributions": contributions}})
+    if not items:
+        return None
+    return {"id": str(ULID()), "items": items, "deltas": dict(deltas), "strategies": dict(strategy_deltas)}
+
+
+# Applying: each state once per batch (its mark), then the decisions settle.
+
+
+def _apply(
+    agent_id: str, batch: dict[str, Any], definitions: dict[str, PatternDefinition], run: ConsolidationRun
+) -> None:
+    batch_id = batch["id"]
+    for key, deltas in batch["deltas"].items():
+        scope, pattern_id = key.split("/", 1)
+        if (definition := definitions.get(pattern_id)) is not None:
+            run.patterns_changed += _fold_state(definition, scope, deltas, agent_id=agent_id, batch_id=batch_id)
+    for strategy_key, deltas in batch.get("strategies", {}).items():
+        _fold_strategy(agent_id, strategy_key, deltas, batch_id=batch_id)
+    for item in batch["items"]:
+        released = decision_repository.stm_settle(
+            item["key"], version=item["version"], learned=item.get("learned"), release=item["release"]
+        )
+        run.decisions_released += released
+        run.decisions_counted += item.get("learned") is not None
+    repo.open_batch_set(agent_id, None)
+
+
+def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo.StoredState:
+    return repo.StoredState(
+        state=PatternState(
+            pattern_id=definition.id,
+            agent_id=None if scope == SHARED else scope,
+            status="candidate",
+            learned_status="candidate",
+            confidence=0.5,
+            low=0.05,
+            high=0.95,
+            support=0,
+            hits=0,
+            misses=0,
+            as_of=None,
+            updated_at=now,
+            version=0,
+            history=[Transition(at=now, status="candidate", by="consolidation", reason="first evidence")],
+        )
+    )
+
+
+def _fold_state(
+    definition: PatternDefinition, scope: str, deltas: list[list[Any]], *, agent_id: str, batch_id: str
+) -> bool:
+    """Fold one batch's deltas into one pattern state; False when it already holds them."""
+    for _ in range(SAVE_ATTEMPTS):
+        now = datetime.now(UTC)
+        stored = repo.state_find(definition.id, scope) or _new_state(definition, scope, now)
+        if stored.applied.get(agent_id, "") >= batch_id:
+            if stored.applied.get(agent_id) == batch_id and stored.state.version:
+                repo.version_put(stored.state)  # in case the crash came between state and snapshot
+            return False
+        state = stored.state
+        evidence = learner.Evidence(hits=state.hits, misses=state.misses, support=state.support, as_of=state.as_of)
+        samples = {1: list(state.sample_hits), 0: list(state.sample_misses)}
+        bins = {calibration_bin(b.low + 0.05): [b.decisions, b.hits] for b in state.calibration}
+        for decision_id, stamp, hit, sign, bin_number in deltas:
+            at = _parse(stamp)
+            change = learner.evidence_add if sign > 0 else learner.evidence_remove
+            evidence = change(evidence, at=at, hit=bool(hit), half_life_days=definition.half_life_days)
+            counts = bins.setdefault(int(bin_number), [0, 0])
+            counts[0], counts[1] = max(counts[0] + sign, 0), max(counts[1] + sign * hit, 0)
+            if sign > 0:
+                samples[hit] = [decision_id, *[d for d in samples[hit] if d != decision_id]][:SAMPLE_SIZE]
+            else:
+                samples[hit] = [d for d in samples[hit] if d != decision_id]
+        conf = learner.confidence(evidence)
+        learned_status = learner.next_status(
+            state.learned_status,
+            conf,
+            min_support=definition.min_support,
+            activate_at=definition.activate_at,
+            days_since_evidence=(now - evidence.as_of).total_seconds() / 86400 if evidence.as_of else 0,
+            half_life_days=definition.half_life_days,
+        )
+        history = list(state.history)
+        if learned_status != state.learned_status:
+            history.append(_transition(state, learned_status, now, conf, definition))
+        updated = state.model_copy(
+            update={
+                "learned_status": learned_status,
+                "status": state.override or learned_status,
+                "confidence": conf.mean,
+                "low": conf.low,
+                "high": conf.high,
+                "support": evidence.support,
+                "hits": evidence.hits,
+                "misses": evidence.misses,
+                "as_of": evidence.as_of,
+                "updated_at": now,
+                "sample_hits": samples[1],
+                "sample_misses": samples[0],
+                "calibration": [
+                    CalibrationBin(low=number / 10, decisions=n, hits=h) for number, (n, h) in sorted(bins.items()) if n
+                ],
+                "history": history[-50:],
+            }
+        )
+        try:
+            saved = repo.state_save(
+                repo.StoredState(state=updated, applied=stored.applied | {agent_id: batch_id}),
+                expected_version=state.version,
+            )
+        except storage.Conflict:
+            continue  # another agent's run changed the shared state: read it again
+        repo.version_put(saved)
+        return True
+    raise storage.Conflict(f"pattern {definition.id} ({scope}) kept changing; the batch stays open for the next run")
+
+
+def _transition(
+    state: PatternState, status: str, now: datetime, conf: learner.Confidence, definition: PatternDefinition
+) -> Transition:
+    reasons = {
+        "active": f"support {conf.support} ≥ {definition.min_support}, "
+        f"lower bound {conf.low:.2f} ≥ {definition.activate_at}",
+        "retired": f"upper bound {conf.high:.2f} < {definition.activate_at}, or no new evidence",
+    }
+    return Transition(
+        at=now, status=status, previous=state.learned_status, by="consolidation", reason=reasons.get(status, "")
+    )
+
+
+def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *, batch_id: str) -> None:
+    decision_type, bucket = strategy_key.split("#", 1)
+    for _ in range(SAVE_ATTEMPTS):
+        stored = repo.strategy_find(agent_id, decision_type, bucket) or repo.StoredStrategy(
+            agent_id=agent_id,
+            decision_type=decision_type,
+            bucket=bucket,
+            actions={},
+            applied_batch="",
+            updated_at="",
+            version=0,
+        )
+        if stored.applied_batch >= batch_id:
+            return
+        for action, success, sign in deltas:
+            counts = stored.actions.setdefault(action, {"s": 0, "f": 0})
+            name = "s" if success else "f"
+            counts[name] = max(counts[name] + sign, 0)
+        stored.applied_batch, stored.updated_at = batch_id, _stamp(datetime.now(UTC))
+        try:
+            repo.strategy_save(stored)
+            return
+        except storage.Conflict:
+            continue
+    raise storage.Conflict(f"strategy {strategy_key} of {agent_id} kept changing; the batch stays open")
+
+
+# Lifecycle without new evidence: what nobody has confirmed for long enough retires.
+
+
+def _retire_stale(agent_id: str, definitions: dict[str, PatternDefinition], now: datetime) -> int:
+    changed = 0
+    for scope_agent in (agent_id, None):
+        for state in repo.states_ranked(agent_id=scope_agent, min_confidence=None, status="active"):
+            definition = definitions.get(state.pattern_id)
+            if definition is None or state.as_of is None:
+                continue
+            days = (now - state.as_of).total_seconds() / 86400
+            conf = learner.Confidence(mean=state.confidence, low=state.low, high=state.high, support=state.support)
+            status = learner.next_status(
+                state.learned_status,
+                conf,
+                min_support=definition.min_support,
+                activate_at=definition.activate_at,
+                days_since_evidence=days,
+                half_life_days=definition.half_life_days,
+            )
+            if status != state.learned_status:
+                changed += _set_status(
+                    state, learned_status=status, by="consolidation", reason=f"no new evidence for {days:.0f} days"
+                )
+    return changed
+
+
+def _set_status(
+    state: PatternState, *, learned_status: str | None = None, override: Any = ..., by: str, reason: str
+) -> bool:
+    """Change a state's learned status or its operator override, keeping the history."""
+    now = datetime.now(UTC)
+    for _ in range(SAVE_ATTEMPTS):
+        stored = repo.state_find(state.pattern_id, repo.scope_of(state.agent_id))
+        if stored is None:
+            return False
+        current = stored.state
+        new_learned = learned_status or current.learned_status
+        new_override = current.override if override is ... else override
+        status = new_override or new_learned
+        if (new_learned, new_override) == (current.learned_status, current.override):
+            return False
+        history = [*current.history, Transition(at=now, status=status, previous=current.status, by=by, reason=reason)]
+        updated = current.model_copy(
+            update={
+                "learned_status": new_learned,
+                "override": new_override,
+                "status": status,
+                "updated_at": now,
+                "history": history[-50:],
+            }
+        )
+        try:
+            saved = repo.state_save(
+                repo.StoredState(state=updated, applied=stored.applied), expected_version=current.version
+            )
+        except storage.Conflict:
+            continue
+        repo.version_put(saved)
+        return True
+    raise storage.Conflict(f"pattern {state.pattern_id} kept changing; try again")

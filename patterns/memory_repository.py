@@ -1,0 +1,272 @@
+"""agent_memory_ltm items of what consolidation learns, and of its own bookkeeping.
+
+  pattern state    pk agent:{scope}#memory#PATTERN    sk {pattern_id}              scope: agent id, or * (all)
+  pattern version  pk agent:{scope}#memory#PATTERN    sk {pattern_id}#v{00000001}
+  strategy         pk agent:{agent_id}#memory#STRATEGY sk {decision_type}#{bucket}
+  control          pk agent:{agent_id}#memory#RUN      sk control   (lease, the open batch)
+  run record       pk runs#{day}                       sk {started_at}#{run_id}
+
+States carry `applied` ({agent_id: batch id}): the last batch of each agent folded in. Batches
+of one agent are applied in order, so a state whose mark is at or past a batch already has it.
+"""
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from memsite import storage
+from memsite.storage.codec import format_timestamp
+from memsite.storage.tables import AGENT_MEMORY_LTM
+from patterns.memory_schemas import SHARED, ConsolidationRun, PatternState, PatternVersion
+
+VERSION_PREFIX = "#v"
+
+
+def _table() -> storage.Table:
+    return storage.table(AGENT_MEMORY_LTM, "worker")
+
+
+def _reader() -> storage.Table:
+    return storage.table(AGENT_MEMORY_LTM)
+
+
+def scope_of(agent_id: str | None) -> str:
+    return agent_id or SHARED
+
+
+def _pattern_pk(scope: str) -> str:
+    return f"agent:{scope}#memory#PATTERN"
+
+
+def state_key(pattern_id: str, scope: str) -> dict[str, str]:
+    return {"pk": _pattern_pk(scope), "sk": pattern_id}
+
+
+@dataclass
+class StoredState:
+    state: PatternState
+    applied: dict[str, str] = field(default_factory=dict)
+
+
+def _state_from_item(item: dict[str, Any]) -> StoredState:
+    state = PatternState.model_validate(
+        {k: item[k] for k in PatternState.model_fields if k in item} | {"agent_id": item.get("agent_id")}
+    )
+    return StoredState(state=state, applied=dict(item.get("applied", {})))
+
+
+def _index_keys(state: PatternState) -> dict[str, Any]:
+    if state.agent_id is None:
+        return {"shared_pk": "shared#PATTERN"}
+    return {"conf_pk": f"PATTERN#{state.agent_id}"}
+
+
+def state_find(pattern_id: str, scope: str) -> StoredState | None:
+    item = _table().find(state_key(pattern_id, scope), consistent=True)
+    return _state_from_item(item) if item else None
+
+
+def state_save(stored: StoredState, *, expected_version: int) -> PatternState:
+    """Write the state if nobody changed it since `expected_version` (0: new); storage.Conflict if
+    someone did. The state's version goes up by one."""
+    state = stored.state
+    record = state.model_dump(mode="python", exclude={"version"}, exclude_none=True)
+    record |= {
+        "as_of": format_timestamp(state.as_of) if state.as_of else None,
+        "updated_at": format_timestamp(state.updated_at),
+        "applied": stored.applied,
+        "history": [t.model_dump(mode="json") for t in state.history],
+        "calibration": [b.model_dump() for b in state.calibration],
+        "override": state.override,
+    } | _index_keys(state)
+    item = _table().update_versioned(
+        state_key(state.pattern_id, scope_of(state.agent_id)), record, expected_version=expected_version
+    )
+    return _state_from_item(item).state
+
+
+def states_ranked(
+    *, agent_id: str | None, min_confidence: float | None, status: str | None, limit: int = 200
+) -> list[PatternState]:
+    """An agent's pattern states (agent_id None: the shared ones), highest confidence first: one
+    Query of a sparse index."""
+    index, partition = ("shared", "shared#PATTERN") if agent_id is None else ("by_confidence", f"PATTERN#{agent_id}")
+    sort = storage.SortCondition("gte", (min_confidence,)) if min_confidence is not None else None
+    page = _reader().query_page(
+        partition, index=index, sort=sort, limit=limit, where={"status": status} if status else None
+    )
+    return [_state_from_item(item).state for item in page.items]
+
+
+def states_of_pattern(pattern_id: str, scopes: list[str]) -> list[PatternState]:
+    items = _reader().batch_get([state_key(pattern_id, scope) for scope in scopes])
+    return [_state_from_item(item).state for item in items]
+
+
+def version_put(state: PatternState) -> None:
+    """The snapshot of `state` at its version: written again identically by a retry."""
+    snapshot = PatternVersion(
+        **state.model_dump(include=set(PatternVersion.model_fields) - {"at"}), at=state.updated_at
+    )
+    key = {"pk": _pattern_pk(scope_of(state.agent_id)), "sk": f"{state.pattern_id}{VERSION_PREFIX}{state.version:08d}"}
+    record = snapshot.model_dump(mode="python", exclude_none=True) | {"at": format_timestamp(snapshot.at)}
+    _table().put(key | record)
+
+
+def versions_list(pattern_id: str, scope: str, *, limit: int = 1000) -> list[PatternVersion]:
+    """The newest `limit` versions, oldest first (for charts)."""
+    items = (
+        _reader()
+        .query_page(
+            _pattern_pk(scope), sort=storage.SortCondition.begins_with(f"{pattern_id}{VERSION_PREFIX}"), limit=limit
+        )
+        .items
+    )
+    versions = [
+        PatternVersion.model_validate(
+            {k: i[k] for k in PatternVersion.model_fields if k in i} | {"agent_id": i.get("agent_id")}
+        )
+        for i in items
+    ]
+    return sorted(versions, key=lambda v: v.version)
+
+
+# Strategies
+
+
+def _strategy_pk(agent_id: str) -> str:
+    return f"agent:{agent_id}#memory#STRATEGY"
+
+
+def strategy_key(agent_id: str, decision_type: str, bucket: str) -> dict[str, str]:
+    return {"pk": _strategy_pk(agent_id), "sk": f"{decision_type}#{bucket}"}
+
+
+@dataclass
+class StoredStrategy:
+    agent_id: str
+    decision_type: str
+    bucket: str
+    actions: dict[str, dict[str, int]]  # action -> {"s": successes, "f": failures}
+    applied_batch: str
+    updated_at: str
+    version: int
+
+
+def _strategy_from_item(item: dict[str, Any]) -> StoredStrategy:
+    return StoredStrategy(
+        agent_id=item["agent_id"],
+        decision_type=item["decision_type"],
+        bucket=item["bucket"],
+        actions={a: {"s": int(c.get("s", 0)), "f": int(c.get("f", 0))} for a, c in item.get("actions", {}).items()},
+        applied_batch=item.get("applied_batch", ""),
+        updated_at=item.get("updated_at", ""),
+        version=int(item.get("version", 0)),
+    )
+
+
+def strategy_find(agent_id: str, decision_type: str, bucket: str) -> StoredStrategy | None:
+    item = _table().find(strategy_key(agent_id, decision_type, bucket), consistent=True)
+    return _strategy_from_item(item) if item else None
+
+
+def strategy_save(strategy: StoredStrategy) -> None:
+    """storage.Conflict if it changed since it was read (its version)."""
+    fields = {
+        "agent_id": strategy.agent_id,
+        "decision_type": strategy.decision_type,
+        "bucket": strategy.bucket,
+        "actions": strategy.actions,
+        "applied_batch": strategy.applied_batch,
+        "updated_at": strategy.updated_at,
+    }
+    _table().update_versioned(
+        strategy_key(strategy.agent_id, strategy.decision_type, strategy.bucket),
+        fields,
+        expected_version=strategy.version,
+    )
+
+
+def strategies_of(agent_id: str) -> list[StoredStrategy]:
+    return [_strategy_from_item(i) for i in _reader().query_all(_strategy_pk(agent_id), newest_first=False, limit=500)]
+
+
+# Consolidation control: one item per agent, holding the lease and the open batch.
+
+
+def _control_key(agent_id: str) -> dict[str, str]:
+    return {"pk": f"agent:{agent_id}#memory#RUN", "sk": "control"}
+
+
+def lease_take(agent_id: str, *, owner: str, until: datetime, now: datetime) -> str | None:
+    """Take the agent's consolidation lease: None when taken, else the owner holding it. The owner
+    itself may take it again (a redelivered task keeps its id)."""
+    table = _table()
+    for _ in range(3):
+        item = table.find(_control_key(agent_id), consistent=True)
+        holder, held_until = (item or {}).get("lease_owner"), (item or {}).get("lease_until", "")
+        if holder and holder != owner and held_until > format_timestamp(now):
+            return holder
+        try:
+            table.update_fields(
+                _control_key(agent_id),
+                {"lease_owner": owner, "lease_until": format_timestamp(until)},
+                must_exist=False,
+                expected_version=int((item or {}).get("version", 0)),
+                increments={"version": 1},
+            )
+            return None
+        except storage.Conflict:
+            continue
+    return "another run"
+
+
+def lease_release(agent_id: str, *, owner: str) -> None:
+    item = _table().find(_control_key(agent_id), consistent=True)
+    if item and item.get("lease_owner") == owner:
+        with contextlib.suppress(storage.Conflict):  # taken over meanwhile
+            _table().update_fields(
+                _control_key(agent_id),
+                {"lease_owner": None, "lease_until": None},
+                expected_version=int(item.get("version", 0)),
+                increments={"version": 1},
+            )
+
+
+def open_batch_find(agent_id: str) -> dict[str, Any] | None:
+    item = _table().find(_control_key(agent_id), consistent=True)
+    return (item or {}).get("open_batch")
+
+
+def open_batch_set(agent_id: str, batch: dict[str, Any] | None) -> None:
+    """Set (or, with None, close) the agent's open batch. Only the lease holder calls this."""
+    _table().update_fields(_control_key(agent_id), {"open_batch": batch}, must_exist=False, increments={"version": 1})
+
+
+# Run records
+
+
+def _run_key(run: ConsolidationRun) -> dict[str, str]:
+    return {
+        "pk": f"runs#{run.started_at.astimezone(UTC):%Y-%m-%d}",
+        "sk": f"{format_timestamp(run.started_at)}#{run.run_id}",
+    }
+
+
+def run_save(run: ConsolidationRun) -> None:
+    record = run.model_dump(mode="json", exclude_none=True)
+    _table().put(_run_key(run) | record)
+
+
+def runs_recent(days: list[str], *, limit: int) -> list[ConsolidationRun]:
+    runs: list[ConsolidationRun] = []
+    for day in days:
+        if len(runs) >= limit:
+            break
+        page = _reader().query_page(f"runs#{day}", limit=limit - len(runs), newest_first=True)
+        runs += [
+            ConsolidationRun.model_validate({k: i[k] for k in ConsolidationRun.model_fields if k in i})
+            for i in page.items
+        ]
+    return runs

@@ -1,0 +1,238 @@
+"""Consolidation against the real local DynamoDB: counts, idempotence, crash retry, watermarks,
+outcome corrections, the STM index, strategies."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.conf import settings
+from ulid import ULID
+
+from decisions import services as decision_services
+from memsite import storage
+from memsite.storage.tables import AGENT_DECISIONS
+from patterns import consolidation, learner
+from patterns import memory_repository as repo
+from patterns import services as pattern_services
+from patterns.memory_schemas import SHARED
+
+OPERATOR = pattern_services.Editor(label="user:test", may_edit=True)
+
+
+@pytest.fixture
+def agent(unique) -> str:
+    return f"agent-{unique[-10:].lower()}"
+
+
+@pytest.fixture
+def marker(unique) -> str:
+    """A context field only this test's decisions carry, so other tests' definitions never match."""
+    return f"m{unique[-10:].lower()}"
+
+
+@pytest.fixture
+def definition(marker):
+    return pattern_services.definition_create(
+        raw={
+            "id": f"p-{marker}",
+            "name": "test pattern",
+            "decision_type": "SIGNAL_GENERATION",
+            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
+            "half_life_days": 30,
+            "min_support": 5,
+            "activate_at": 0.6,
+        },
+        editor=OPERATOR,
+    )
+
+
+def log(agent: str, marker: str, *, outcome: str | None, age: timedelta = timedelta(0), action: str = "long"):
+    actor = decision_services.Actor(label=f"agent:{agent}", agent_id=agent)
+    body = {
+        "decision_id": str(ULID()),
+        "agent_id": agent,
+        "type": "SIGNAL_GENERATION",
+        "timestamp": (datetime.now(UTC) - age).isoformat(),
+        "context": {marker: True, "regime": "trend"},
+        "reasoning": {"action": action},
+    }
+    if outcome:
+        body["outcome"] = {"status": outcome}
+    status, decision = decision_services.decision_record(raw=body, actor=actor)
+    assert status == "created"
+    return decision
+
+
+def report(decision, status: str):
+    actor = decision_services.Actor(label=f"agent:{decision.agent_id}", agent_id=decision.agent_id)
+    decision_services.decision_outcome_set(decision_id=decision.decision_id, raw={"status": status}, actor=actor)
+
+
+def state(pattern_id: str, scope: str):
+    stored = repo.state_find(pattern_id, scope)
+    return stored.state if stored else None
+
+
+def in_stm(agent: str) -> set[str]:
+    items = storage.table(AGENT_DECISIONS).query_all(f"stm#{agent}", index="stm", limit=500)
+    return {item["decision_id"] for item in items}
+
+
+def test_outcomes_become_decayed_counts_with_an_interval_for_the_agent_and_for_everyone(agent, marker, definition):
+    for status in ["SUCCESS"] * 6 + ["FAILURE"] * 2:
+        log(agent, marker, outcome=status)
+    log(agent, marker, outcome=None)  # pending: nothing to count yet
+
+    run = consolidation.consolidate_agent(agent)
+
+    assert run.status == "succeeded" and run.decisions_read == 9 and run.decisions_counted == 8
+    mine, everyone = state(definition.id, agent), state(definition.id, SHARED)
+    assert mine.support == everyone.support == 8
+    assert mine.hits == pytest.approx(6, abs=0.01) and mine.misses == pytest.approx(2, abs=0.01)
+    expected = learner.confidence(learner.Evidence(hits=mine.hits, misses=mine.misses, support=8))
+    assert (mine.confidence, mine.low, mine.high) == pytest.approx((expected.mean, expected.low, expected.high))
+    assert mine.low < mine.confidence < mine.high
+    assert len(mine.sample_hits) == 6 and len(mine.sample_misses) == 2
+    assert [v.version for v in repo.versions_list(definition.id, agent)] == [1]
+
+
+def test_running_twice_counts_nothing_twice(agent, marker, definition):
+    for status in ["SUCCESS", "FAILURE", "SUCCESS"]:
+        log(agent, marker, outcome=status)
+    consolidation.consolidate_agent(agent)
+    first = state(definition.id, agent)
+
+    again = consolidation.consolidate_agent(agent)
+
+    assert again.decisions_counted == 0 and again.patterns_changed == 0
+    assert state(definition.id, agent).model_dump() == first.model_dump()
+
+
+def test_a_crash_after_some_states_were_written_is_finished_by_the_next_run_exactly_once(
+    agent, marker, definition, monkeypatch
+):
+    for status in ["SUCCESS"] * 4 + ["FAILURE"]:
+        log(agent, marker, outcome=status)
+    real_fold = consolidation._fold_state
+    calls = []
+
+    def crash_after_the_first_state(*args, **kwargs):
+        if calls:
+            raise ConnectionError("worker lost")
+        calls.append(1)
+        return real_fold(*args, **kwargs)
+
+    monkeypatch.setattr(consolidation, "_fold_state", crash_after_the_first_state)
+    with pytest.raises(ConnectionError):
+        consolidation.consolidate_agent(agent)
+    monkeypatch.setattr(consolidation, "_fold_state", real_fold)
+    assert repo.open_batch_find(agent) is not None  # the batch stays open for the retry
+    assert [state(definition.id, scope) is not None for scope in (agent, SHARED)] == [True, False]
+
+    consolidation.consolidate_agent(agent)
+
+    assert repo.open_batch_find(agent) is None
+    for scope in (agent, SHARED):
+        counted = state(definition.id, scope)
+        assert counted.support == 5 and counted.hits == pytest.approx(4, abs=0.01)
+
+
+def test_a_corrected_outcome_is_taken_back_and_counted_anew(agent, marker, definition):
+    decision = log(agent, marker, outcome="SUCCESS")
+    log(agent, marker, outcome="SUCCESS")
+    consolidation.consolidate_agent(agent)
+
+    report(decision, "FAILURE")
+    consolidation.consolidate_agent(agent)
+
+    corrected = state(definition.id, agent)
+    assert corrected.support == 2
+    assert corrected.hits == pytest.approx(1, abs=0.01) and corrected.misses == pytest.approx(1, abs=0.01)
+    assert decision.decision_id in corrected.sample_misses and decision.decision_id not in corrected.sample_hits
+
+
+def test_decisions_leave_short_term_memory_after_a_day_and_come_back_when_their_outcome_arrives(
+    agent, marker, definition
+):
+    old_pending = log(agent, marker, outcome=None, age=timedelta(days=2))
+    old_done = log(agent, marker, outcome="SUCCESS", age=timedelta(days=2))
+    young = log(agent, marker, outcome="SUCCESS")
+    consolidation.consolidate_agent(agent)
+    assert in_stm(agent) == {young.decision_id}
+    assert state(definition.id, agent).support == 2
+
+    report(old_pending, "FAILURE")
+    assert in_stm(agent) == {young.decision_id, old_pending.decision_id}
+    consolidation.consolidate_agent(agent)
+
+    assert in_stm(agent) == {young.decision_id}
+    assert state(definition.id, agent).support == 3
+    assert old_done.decision_id in state(definition.id, agent).sample_hits
+
+
+def test_cost_follows_the_new_decisions_not_history(agent, marker, definition, unique):
+    other = f"agent-{unique[-9:].lower()}x"
+    for _ in range(30):
+        log(agent, marker, outcome="SUCCESS", age=timedelta(days=2))  # history, consolidated below
+    consolidation.consolidate_agent(agent)
+    for who in (agent, other):
+        for _ in range(5):
+            log(who, marker, outcome="SUCCESS", age=timedelta(days=2))
+
+    calls = {}
+    for who in (agent, other):
+        before = storage.meter().snapshot()
+        consolidation.consolidate_agent(who)
+        calls[who] = storage.meter().snapshot().calls - before.calls
+
+    assert calls[agent] == calls[other]
+
+
+def test_a_second_run_for_the_same_agent_is_skipped_while_the_lease_is_held(agent):
+    now = datetime.now(UTC)
+    assert repo.lease_take(agent, owner="other-run", until=now + timedelta(minutes=5), now=now) is None
+
+    run = consolidation.consolidate_agent(agent)
+
+    assert run.status == "skipped" and "other-run" in run.error
+    repo.lease_release(agent, owner="other-run")
+    assert consolidation.consolidate_agent(agent).status == "succeeded"
+
+
+def test_the_pattern_becomes_active_once_the_interval_clears_the_bar(agent, marker, definition):
+    for _ in range(4):
+        log(agent, marker, outcome="SUCCESS")
+    consolidation.consolidate_agent(agent)
+    assert state(definition.id, agent).status == "candidate"  # support 4 < min_support 5
+
+    for _ in range(8):
+        log(agent, marker, outcome="SUCCESS")
+    consolidation.consolidate_agent(agent)
+
+    active = state(definition.id, agent)
+    assert active.status == "active" and active.low >= 0.6
+    assert [t.status for t in active.history] == ["candidate", "active"]
+    assert len(repo.versions_list(definition.id, agent)) == 2
+
+
+def test_strategies_count_each_action_per_context_bucket(agent, marker, definition):
+    for status in ["SUCCESS", "SUCCESS", "FAILURE"]:
+        log(agent, marker, outcome=status, action="long")
+    log(agent, marker, outcome="FAILURE", action="short")
+    consolidation.consolidate_agent(agent)
+
+    [stored] = repo.strategies_of(agent)
+
+    assert (stored.decision_type, stored.bucket) == ("SIGNAL_GENERATION", "trend")
+    assert stored.actions == {"long": {"s": 2, "f": 1}, "short": {"s": 0, "f": 1}}
+
+
+def test_batches_are_pages_of_the_queue(agent, marker, definition, settings):
+    settings.CONSOLIDATION_BATCH_SIZE = 3
+    for _ in range(7):
+        log(agent, marker, outcome="SUCCESS")
+
+    run = consolidation.consolidate_agent(agent)
+
+    assert run.decisions_counted == 7
+    assert state(definition.id, agent).support == 7
+    assert len(repo.versions_list(definition.id, agent)) == 3  # one version per batch that changed it
