@@ -55,13 +55,19 @@ def consolidate_agent(
     run = ConsolidationRun(
         run_id=run_id or str(ULID()), agent_id=agent_id, trigger=trigger, started_at=now, status="running"
     )
-    holder = _lease(agent_id, run.run_id)
-    if holder is not None:
+    lease = _lease(run)
+    if lease.holder is not None:
         run = run.model_copy(
-            update={"status": "skipped", "finished_at": now, "error": f"{agent_id} is being consolidated by {holder}"}
+            update={
+                "status": "skipped",
+                "finished_at": now,
+                "error": f"{agent_id} is being consolidated by {lease.holder}",
+            }
         )
         repo.run_save(run)
         return run
+    if lease.interrupted_run:
+        repo.run_mark_interrupted(lease.interrupted_run)
     repo.run_save(run)
     try:
         definitions = {d.id: d for d in definition_repository.definitions_list()}
@@ -74,7 +80,7 @@ def consolidate_agent(
             )
             run.decisions_read += len(entries)
             if batch := _plan(agent_id, entries, definitions, now):
-                if _lease(agent_id, run.run_id) is not None:
+                if _lease(run).holder is not None:
                     raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping before the next batch")
                 repo.open_batch_set(agent_id, batch)
                 _apply(agent_id, batch, definitions, run)
@@ -96,11 +102,10 @@ def consolidate_agent(
     return run
 
 
-def _lease(agent_id: str, owner: str) -> str | None:
+def _lease(run: ConsolidationRun) -> repo.Lease:
     now = datetime.now(UTC)
-    return repo.lease_take(
-        agent_id, owner=owner, until=now + timedelta(seconds=settings.CONSOLIDATION_LEASE_SECONDS), now=now
-    )
+    until = now + timedelta(seconds=settings.CONSOLIDATION_LEASE_SECONDS)
+    return repo.lease_take(run.agent_id, run=run, until=until, now=now)
 
 
 # Planning: what one page of the queue changes, decided before anything is written.

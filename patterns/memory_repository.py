@@ -199,27 +199,40 @@ def _control_key(agent_id: str) -> dict[str, str]:
     return {"pk": f"agent:{agent_id}#memory#RUN", "sk": "control"}
 
 
-def lease_take(agent_id: str, *, owner: str, until: datetime, now: datetime) -> str | None:
-    """Take the agent's consolidation lease: None when taken, else the owner holding it. The owner
-    itself may take it again (a redelivered task keeps its id)."""
+@dataclass(frozen=True)
+class Lease:
+    holder: str | None  # another run holding the lease; None when it is ours now
+    interrupted_run: dict[str, str] | None = None  # the record of a run that held it and died
+
+
+def lease_take(agent_id: str, *, run: ConsolidationRun, until: datetime, now: datetime) -> Lease:
+    """Take the agent's consolidation lease for `run`, unless another live run holds it. The
+    same owner may take it again: a task redelivered after its worker died keeps its id."""
     table = _table()
     for _ in range(3):
-        item = table.find(_control_key(agent_id), consistent=True)
-        holder, held_until = (item or {}).get("lease_owner"), (item or {}).get("lease_until", "")
-        if holder and holder != owner and held_until > format_timestamp(now):
-            return holder
+        item = table.find(_control_key(agent_id), consistent=True) or {}
+        holder, held_until = item.get("lease_owner"), item.get("lease_until", "")
+        if holder and holder != run.run_id and held_until > format_timestamp(now):
+            return Lease(holder=holder)
         try:
             table.update_fields(
                 _control_key(agent_id),
-                {"lease_owner": owner, "lease_until": format_timestamp(until)},
+                {"lease_owner": run.run_id, "lease_until": format_timestamp(until), "lease_run": _run_key(run)},
                 must_exist=False,
-                expected_version=int((item or {}).get("version", 0)),
+                expected_version=int(item.get("version", 0)),
                 increments={"version": 1},
             )
-            return None
         except storage.Conflict:
             continue
-    return "another run"
+        previous = item.get("lease_run")
+        return Lease(holder=None, interrupted_run=previous if holder and previous != _run_key(run) else None)
+    return Lease(holder="another run")
+
+
+def run_mark_interrupted(key: dict[str, str]) -> None:
+    """A run whose worker died holding the lease: its record says so instead of 'running'."""
+    with contextlib.suppress(storage.Conflict, storage.NotFound):
+        _table().update_fields(key, {"status": "interrupted", "error": "the worker stopped mid-run; taken over"})
 
 
 def lease_release(agent_id: str, *, owner: str) -> None:
@@ -228,7 +241,7 @@ def lease_release(agent_id: str, *, owner: str) -> None:
         with contextlib.suppress(storage.Conflict):  # taken over meanwhile
             _table().update_fields(
                 _control_key(agent_id),
-                {"lease_owner": None, "lease_until": None},
+                {"lease_owner": None, "lease_until": None, "lease_run": None},
                 expected_version=int(item.get("version", 0)),
                 increments={"version": 1},
             )

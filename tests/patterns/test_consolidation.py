@@ -4,7 +4,6 @@ outcome corrections, the STM index, strategies."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.conf import settings
 from ulid import ULID
 
 from decisions import services as decision_services
@@ -13,7 +12,7 @@ from memsite.storage.tables import AGENT_DECISIONS
 from patterns import consolidation, learner
 from patterns import memory_repository as repo
 from patterns import services as pattern_services
-from patterns.memory_schemas import SHARED
+from patterns.memory_schemas import SHARED, ConsolidationRun
 
 OPERATOR = pattern_services.Editor(label="user:test", may_edit=True)
 
@@ -84,14 +83,18 @@ def test_outcomes_become_decayed_counts_with_an_interval_for_the_agent_and_for_e
 
     run = consolidation.consolidate_agent(agent)
 
-    assert run.status == "succeeded" and run.decisions_read == 9 and run.decisions_counted == 8
+    assert run.status == "succeeded"
+    assert run.decisions_read == 9
+    assert run.decisions_counted == 8
     mine, everyone = state(definition.id, agent), state(definition.id, SHARED)
     assert mine.support == everyone.support == 8
-    assert mine.hits == pytest.approx(6, abs=0.01) and mine.misses == pytest.approx(2, abs=0.01)
+    assert mine.hits == pytest.approx(6, abs=0.01)
+    assert mine.misses == pytest.approx(2, abs=0.01)
     expected = learner.confidence(learner.Evidence(hits=mine.hits, misses=mine.misses, support=8))
     assert (mine.confidence, mine.low, mine.high) == pytest.approx((expected.mean, expected.low, expected.high))
     assert mine.low < mine.confidence < mine.high
-    assert len(mine.sample_hits) == 6 and len(mine.sample_misses) == 2
+    assert len(mine.sample_hits) == 6
+    assert len(mine.sample_misses) == 2
     assert [v.version for v in repo.versions_list(definition.id, agent)] == [1]
 
 
@@ -103,7 +106,8 @@ def test_running_twice_counts_nothing_twice(agent, marker, definition):
 
     again = consolidation.consolidate_agent(agent)
 
-    assert again.decisions_counted == 0 and again.patterns_changed == 0
+    assert again.decisions_counted == 0
+    assert again.patterns_changed == 0
     assert state(definition.id, agent).model_dump() == first.model_dump()
 
 
@@ -133,7 +137,8 @@ def test_a_crash_after_some_states_were_written_is_finished_by_the_next_run_exac
     assert repo.open_batch_find(agent) is None
     for scope in (agent, SHARED):
         counted = state(definition.id, scope)
-        assert counted.support == 5 and counted.hits == pytest.approx(4, abs=0.01)
+        assert counted.support == 5
+        assert counted.hits == pytest.approx(4, abs=0.01)
 
 
 def test_a_corrected_outcome_is_taken_back_and_counted_anew(agent, marker, definition):
@@ -146,8 +151,10 @@ def test_a_corrected_outcome_is_taken_back_and_counted_anew(agent, marker, defin
 
     corrected = state(definition.id, agent)
     assert corrected.support == 2
-    assert corrected.hits == pytest.approx(1, abs=0.01) and corrected.misses == pytest.approx(1, abs=0.01)
-    assert decision.decision_id in corrected.sample_misses and decision.decision_id not in corrected.sample_hits
+    assert corrected.hits == pytest.approx(1, abs=0.01)
+    assert corrected.misses == pytest.approx(1, abs=0.01)
+    assert decision.decision_id in corrected.sample_misses
+    assert decision.decision_id not in corrected.sample_hits
 
 
 def test_decisions_leave_short_term_memory_after_a_day_and_come_back_when_their_outcome_arrives(
@@ -189,13 +196,28 @@ def test_cost_follows_the_new_decisions_not_history(agent, marker, definition, u
 
 def test_a_second_run_for_the_same_agent_is_skipped_while_the_lease_is_held(agent):
     now = datetime.now(UTC)
-    assert repo.lease_take(agent, owner="other-run", until=now + timedelta(minutes=5), now=now) is None
+    other = ConsolidationRun(run_id="other-run", agent_id=agent, trigger="test", started_at=now, status="running")
+    assert repo.lease_take(agent, run=other, until=now + timedelta(minutes=5), now=now).holder is None
 
     run = consolidation.consolidate_agent(agent)
 
-    assert run.status == "skipped" and "other-run" in run.error
+    assert run.status == "skipped"
+    assert "other-run" in run.error
     repo.lease_release(agent, owner="other-run")
     assert consolidation.consolidate_agent(agent).status == "succeeded"
+
+
+def test_a_run_that_died_holding_the_lease_is_recorded_as_interrupted_when_its_retry_takes_over(agent):
+    now = datetime.now(UTC)
+    died = ConsolidationRun(run_id="task-1", agent_id=agent, trigger="beat", started_at=now, status="running")
+    repo.run_save(died)
+    repo.lease_take(agent, run=died, until=now + timedelta(minutes=5), now=now)
+
+    retry = consolidation.consolidate_agent(agent, run_id="task-1")
+
+    assert retry.status == "succeeded"
+    runs = {r.started_at: r for r in repo.runs_recent([f"{now:%Y-%m-%d}"], limit=200) if r.agent_id == agent}
+    assert runs[died.started_at.replace(microsecond=died.started_at.microsecond // 1000 * 1000)].status == "interrupted"
 
 
 def test_the_pattern_becomes_active_once_the_interval_clears_the_bar(agent, marker, definition):
@@ -209,7 +231,8 @@ def test_the_pattern_becomes_active_once_the_interval_clears_the_bar(agent, mark
     consolidation.consolidate_agent(agent)
 
     active = state(definition.id, agent)
-    assert active.status == "active" and active.low >= 0.6
+    assert active.status == "active"
+    assert active.low >= 0.6
     assert [t.status for t in active.history] == ["candidate", "active"]
     assert len(repo.versions_list(definition.id, agent)) == 2
 

@@ -1,14 +1,19 @@
 """manage.py bootstrap: what `make run` does before serving. Waits for DynamoDB, migrates
-Django's own database, creates the tables. Safe to run any number of times."""
+Django's own database, creates the tables, installs missing beat schedule entries. Safe to run
+any number of times."""
 
+import fcntl
+import io
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from memsite import storage
+from memsite.schedule import schedule_install
 from memsite.storage.provision import create_tables
 from patterns.selectors import definition_list
 
@@ -22,6 +27,16 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for DynamoDB (default 30)")
 
     def handle(self, *args, wait: float, **options):
+        if options["verbosity"] == 0:
+            self.stdout = OutputWrapper(io.StringIO())
+        # make run starts web, worker and beat at once, each bootstrapping first: one at a time.
+        lock_path = Path(settings.VAR_DIR) / "bootstrap.lock"
+        lock_path.parent.mkdir(exist_ok=True)
+        with lock_path.open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._bootstrap(wait)
+
+    def _bootstrap(self, wait: float) -> None:
         # The request gateway's few quick retries suit polling; creation gets the patient one.
         self._wait_for_dynamodb(storage.gateway("request"), wait)
         gateway = storage.gateway("worker")
@@ -35,6 +50,8 @@ class Command(BaseCommand):
         self.stdout.write(f"DynamoDB tables ready ({len(created)} created) at {gateway.config.description}")
         if not definition_list():
             call_command("patterns", "import", "--builtins", stdout=self.stdout)
+        if created_entries := schedule_install():
+            self.stdout.write(f"beat schedule installed: {', '.join(created_entries)} (edit it in admin)")
         if settings.DEBUG:
             self._ensure_dev_login()
 

@@ -1,0 +1,33 @@
+"""Celery tasks: thin (ids in, a service call), acknowledged only when done (acks_late), retried
+only on transient storage errors. Consolidation is idempotent, so a redelivery is harmless."""
+
+from celery import shared_task
+
+from agents.selectors import agent_list
+from memsite import storage
+from patterns import consolidation
+
+TRANSIENT = (storage.Unavailable, storage.Conflict)
+
+
+@shared_task(acks_late=True)
+def consolidate_all() -> list[str]:
+    """Beat's entry point: one consolidation task per registered agent, so agents run in parallel
+    on as many workers as there are."""
+    agent_ids = [agent.agent_id for agent in agent_list()]
+    for agent_id in agent_ids:
+        consolidate_agent.delay(agent_id, trigger="beat")
+    return agent_ids
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=300, max_retries=5)
+def consolidate_agent(self, agent_id: str, trigger: str = "task") -> dict:
+    run = consolidation.consolidate_agent(agent_id, run_id=self.request.id, trigger=trigger)
+    return run.model_dump(mode="json")
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=3)
+def rebuild_archetypes() -> str:
+    from patterns.archetype_services import archetypes_rebuild
+
+    return str(archetypes_rebuild())
