@@ -348,13 +348,13 @@ def _retire_stale(agent_id: str, definitions: dict[str, PatternDefinition], now:
                 half_life_days=definition.half_life_days,
             )
             if status != state.learned_status:
-                changed += _set_status(
+                changed += set_status(
                     state, learned_status=status, by="consolidation", reason=f"no new evidence for {days:.0f} days"
                 )
     return changed
 
 
-def _set_status(
+def set_status(
     state: PatternState, *, learned_status: str | None = None, override: Any = ..., by: str, reason: str
 ) -> bool:
     """Change a state's learned status or its operator override, keeping the history."""

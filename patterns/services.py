@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from memsite import storage
 from memsite.errors import AlreadyExists, DoesNotExist, PermissionDenied, ValidationFailed
 from memsite.validation import unstorable, validated, validation_failed
-from patterns import repository
+from patterns import consolidation, memory_repository, repository
+from patterns.memory_schemas import PatternState
 from patterns.schemas import PATTERN_ID, PatternDefinition, PatternDefinitionIn
 
 
@@ -115,3 +116,21 @@ def definitions_import(*, entries: Any, editor: Editor, replace: bool = True) ->
             definition_update(pattern_id=data.id, raw=body, editor=editor)
             result.updated.append(data.id)
     return result
+
+
+def pattern_override(
+    *, pattern_id: str, agent_id: str | None, override: str | None, reason: str, editor: Editor
+) -> PatternState:
+    """Pin or suspend a learned pattern (None: back to what learning says); kept in its history."""
+    _allowed(editor)
+    if override not in (None, "pinned", "suspended"):
+        raise ValidationFailed("override: pinned, suspended or null", fields={"override": "pinned, suspended or null"})
+    if not PATTERN_ID.match(pattern_id):
+        raise DoesNotExist(f"no pattern {pattern_id[:70]!r}")
+    stored = memory_repository.state_find(pattern_id, memory_repository.scope_of(agent_id))
+    if stored is None:
+        scope = f"agent {agent_id}" if agent_id else "all agents"
+        raise DoesNotExist(f"pattern {pattern_id!r} has not been learned for {scope} yet")
+    label = override or f"back to learned ({stored.state.learned_status})"
+    consolidation.set_status(stored.state, override=override, by=editor.label, reason=reason or label)
+    return memory_repository.state_find(pattern_id, memory_repository.scope_of(agent_id)).state

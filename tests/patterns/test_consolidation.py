@@ -4,66 +4,13 @@ outcome corrections, the STM index, strategies."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from ulid import ULID
 
-from decisions import services as decision_services
 from memsite import storage
 from memsite.storage.tables import AGENT_DECISIONS
 from patterns import consolidation, learner
 from patterns import memory_repository as repo
-from patterns import services as pattern_services
 from patterns.memory_schemas import SHARED, ConsolidationRun
-
-OPERATOR = pattern_services.Editor(label="user:test", may_edit=True)
-
-
-@pytest.fixture
-def agent(unique) -> str:
-    return f"agent-{unique[-10:].lower()}"
-
-
-@pytest.fixture
-def marker(unique) -> str:
-    """A context field only this test's decisions carry, so other tests' definitions never match."""
-    return f"m{unique[-10:].lower()}"
-
-
-@pytest.fixture
-def definition(marker):
-    return pattern_services.definition_create(
-        raw={
-            "id": f"p-{marker}",
-            "name": "test pattern",
-            "decision_type": "SIGNAL_GENERATION",
-            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
-            "half_life_days": 30,
-            "min_support": 5,
-            "activate_at": 0.6,
-        },
-        editor=OPERATOR,
-    )
-
-
-def log(agent: str, marker: str, *, outcome: str | None, age: timedelta = timedelta(0), action: str = "long"):
-    actor = decision_services.Actor(label=f"agent:{agent}", agent_id=agent)
-    body = {
-        "decision_id": str(ULID()),
-        "agent_id": agent,
-        "type": "SIGNAL_GENERATION",
-        "timestamp": (datetime.now(UTC) - age).isoformat(),
-        "context": {marker: True, "regime": "trend"},
-        "reasoning": {"action": action},
-    }
-    if outcome:
-        body["outcome"] = {"status": outcome}
-    status, decision = decision_services.decision_record(raw=body, actor=actor)
-    assert status == "created"
-    return decision
-
-
-def report(decision, status: str):
-    actor = decision_services.Actor(label=f"agent:{decision.agent_id}", agent_id=decision.agent_id)
-    decision_services.decision_outcome_set(decision_id=decision.decision_id, raw={"status": status}, actor=actor)
+from tests.patterns.helpers import log, report
 
 
 def state(pattern_id: str, scope: str):

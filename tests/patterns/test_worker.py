@@ -17,7 +17,7 @@ from ulid import ULID
 from patterns import consolidation
 from patterns import memory_repository as repo
 from patterns import services as pattern_services
-from tests.patterns.test_consolidation import OPERATOR, log
+from tests.patterns.helpers import OPERATOR, log
 
 REDIS = "redis://127.0.0.1:6379/14"  # a database of its own: `make run` uses 0
 

@@ -1,0 +1,32 @@
+"""Helpers for the pattern tests: decisions logged and outcomes reported through the real services."""
+
+from datetime import UTC, datetime, timedelta
+
+from ulid import ULID
+
+from decisions import services as decision_services
+from patterns import services as pattern_services
+
+OPERATOR = pattern_services.Editor(label="user:test", may_edit=True)
+
+
+def log(agent: str, marker: str, *, outcome: str | None, age: timedelta = timedelta(0), action: str = "long"):
+    actor = decision_services.Actor(label=f"agent:{agent}", agent_id=agent)
+    body = {
+        "decision_id": str(ULID()),
+        "agent_id": agent,
+        "type": "SIGNAL_GENERATION",
+        "timestamp": (datetime.now(UTC) - age).isoformat(),
+        "context": {marker: True, "regime": "trend"},
+        "reasoning": {"action": action},
+    }
+    if outcome:
+        body["outcome"] = {"status": outcome}
+    status, decision = decision_services.decision_record(raw=body, actor=actor)
+    assert status == "created"
+    return decision
+
+
+def report(decision, status: str):
+    actor = decision_services.Actor(label=f"agent:{decision.agent_id}", agent_id=decision.agent_id)
+    decision_services.decision_outcome_set(decision_id=decision.decision_id, raw={"status": status}, actor=actor)
