@@ -30,7 +30,7 @@ def type_colour(decision_type: str, known: Sequence[str] = ()) -> str:
     return SPARE_COLOURS[position % len(SPARE_COLOURS)]
 
 
-def _layout(title: str, **extra: Any) -> dict[str, Any]:
+def chart_layout(title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": {"text": title, "x": 0, "font": {"size": 15}},
         "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
@@ -57,7 +57,7 @@ def decisions_per_hour(counts: HourlyCounts) -> go.Figure:
             marker_color=type_colour(decision_type, list(counts.by_type)),
             hovertemplate="%{x}<br>" + decision_type + ": %{y}<extra></extra>",
         )
-    figure.update_layout(_layout("Decisions per hour, by type", barmode="stack", yaxis_title="decisions"))
+    figure.update_layout(chart_layout("Decisions per hour, by type", barmode="stack", yaxis_title="decisions"))
     return figure
 
 
@@ -81,7 +81,7 @@ def success_rate(counts: HourlyCounts) -> go.Figure:
             hovertemplate=agent + "<br>%{x}<br>success %{y:.0%} of %{customdata} reported<extra></extra>",
         )
     figure.update_layout(
-        _layout("Success rate per agent (of reported outcomes)", yaxis={"range": [0, 1.05], "tickformat": ".0%"})
+        chart_layout("Success rate per agent (of reported outcomes)", yaxis={"range": [0, 1.05], "tickformat": ".0%"})
     )
     return figure
 
@@ -125,7 +125,7 @@ def timeline(decisions: Sequence[Decision]) -> go.Figure:
             shown_in_legend = True
     agents = sorted({d.agent_id for d in decisions})
     figure.update_layout(
-        _layout(
+        chart_layout(
             "Decision timeline",
             height=160 + 56 * len(agents),
             yaxis={"type": "category", "categoryorder": "array", "categoryarray": agents, "gridcolor": "#eef0f3"},

@@ -54,3 +54,31 @@ def schedule_install() -> list[str]:
             )
             created.append(entry.name)
     return created
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    name: str
+    task: str
+    every: str
+    enabled: bool
+    last_run_at: object
+    admin_id: int
+
+
+def schedule_entries() -> list[ScheduledTask]:
+    """The periodic tasks as beat sees them (after any edits in admin)."""
+    from django_celery_beat.models import PeriodicTask
+
+    tasks = PeriodicTask.objects.select_related("interval", "crontab").exclude(task="celery.backend_cleanup")
+    return [
+        ScheduledTask(
+            name=t.name,
+            task=t.task,
+            every=str(t.interval or t.crontab or t.solar or t.clocked or "once"),
+            enabled=t.enabled,
+            last_run_at=t.last_run_at,
+            admin_id=t.pk,
+        )
+        for t in tasks.order_by("name")
+    ]

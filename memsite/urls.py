@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from decisions.views import overview
 from memsite.status.views import status_page
+from patterns.views import ops_page
 
 urlpatterns = [
     path("", overview, name="overview"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("signals/", include("signals.page_urls")),
     path("patterns/", include("patterns.page_urls")),
     path("status/", status_page, name="status"),
+    path("ops/", ops_page, name="ops"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(extra_context={"debug_login": settings.DEBUG}),
