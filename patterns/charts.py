@@ -115,6 +115,7 @@ def evolution_chart(versions: list[PatternVersion], *, activate_at: float) -> go
     figure = go.Figure()
     figure.add_scatter(
         name="90% interval",
+        mode="lines",
         x=times + times[::-1],
         y=[v.high for v in versions] + [v.low for v in versions][::-1],
         fill="toself",

@@ -268,7 +268,7 @@ def _run_key(run: ConsolidationRun) -> dict[str, str]:
 
 
 def run_save(run: ConsolidationRun) -> None:
-    record = run.model_dump(mode="json", exclude_none=True)
+    record = run.model_dump(mode="json", exclude_none=True, exclude={"duration_seconds"})
     _table().put(_run_key(run) | record)
 
 

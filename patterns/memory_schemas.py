@@ -3,7 +3,7 @@ strategies, and the record of each consolidation run."""
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from memsite.timestamps import Timestamp
 
@@ -102,3 +102,8 @@ class ConsolidationRun(BaseModel):
     decisions_released: int = 0
     patterns_changed: int = 0
     error: str = ""
+
+    @computed_field
+    @property
+    def duration_seconds(self) -> float | None:
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None

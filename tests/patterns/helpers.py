@@ -10,14 +10,22 @@ from patterns import services as pattern_services
 OPERATOR = pattern_services.Editor(label="user:test", may_edit=True)
 
 
-def log(agent: str, marker: str, *, outcome: str | None, age: timedelta = timedelta(0), action: str = "long"):
+def log(
+    agent: str,
+    marker: str,
+    *,
+    outcome: str | None,
+    age: timedelta = timedelta(0),
+    action: str = "long",
+    regime: str = "trend",
+):
     actor = decision_services.Actor(label=f"agent:{agent}", agent_id=agent)
     body = {
         "decision_id": str(ULID()),
         "agent_id": agent,
         "type": "SIGNAL_GENERATION",
         "timestamp": (datetime.now(UTC) - age).isoformat(),
-        "context": {marker: True, "regime": "trend"},
+        "context": {marker: True, "regime": regime},
         "reasoning": {"action": action},
     }
     if outcome:

@@ -1,0 +1,85 @@
+"""The long-term memory pages as a person sees them in Chromium."""
+
+import random
+
+import pytest
+from playwright.sync_api import Page, expect
+from ulid import ULID
+
+from agents.services import agent_create
+from patterns import consolidation
+from patterns import services as pattern_services
+from tests.e2e.conftest import ARTIFACTS
+from tests.patterns.helpers import OPERATOR, log
+
+
+@pytest.fixture
+def memory(transactional_db) -> dict:
+    """Two agents whose outcomes were consolidated several times: a strong and a weak pattern."""
+    marker = f"e{str(ULID())[-8:].lower()}"
+    agents = [f"{name}-{marker}" for name in ("hunter", "risk")]
+    for agent in agents:
+        agent_create(agent_id=agent)
+    strong = pattern_services.definition_create(
+        raw={
+            "id": f"whale-{marker}",
+            "name": "Whale activity → price up",
+            "decision_type": "SIGNAL_GENERATION",
+            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
+            "min_support": 10,
+            "activate_at": 0.6,
+        },
+        editor=OPERATOR,
+    )
+    weak = pattern_services.definition_create(
+        raw={
+            "id": f"chop-{marker}",
+            "name": "Choppy market → signals fade",
+            "decision_type": "SIGNAL_GENERATION",
+            "conditions": [{"path": "context.regime", "op": "eq", "value": f"chop-{marker}"}],
+            "min_support": 10,
+        },
+        editor=OPERATOR,
+    )
+    rng = random.Random(7)
+    for _round in range(4):
+        for agent in agents:
+            for _ in range(6):
+                log(agent, marker, outcome="SUCCESS" if rng.random() < 0.8 else "FAILURE")
+                outcome = "SUCCESS" if rng.random() < 0.3 else "FAILURE"
+                log(agent, f"x{marker}", outcome=outcome, action="short", regime=f"chop-{marker}")
+            consolidation.consolidate_agent(agent)
+    return {"agents": agents, "strong": strong, "weak": weak}
+
+
+def test_the_pattern_list_draws_intervals_and_calibration(logged_in: Page, memory):
+    logged_in.goto("/patterns/")
+
+    expect(logged_in.locator("#chart-confidence .main-svg").first).to_be_visible()
+    expect(logged_in.locator("#chart-confidence g.errorbar").first).to_be_attached()
+    expect(logged_in.locator("#chart-calibration g.trace.scatter").first).to_be_attached()
+    expect(logged_in.locator("table.patterns")).to_contain_text("Whale activity → price up")
+
+
+def test_a_pattern_page_shows_its_evolution_and_supporting_decisions(logged_in: Page, memory):
+    agent = memory["agents"][0]
+    logged_in.goto(f"/patterns/{memory['strong'].id}/?agent={agent}")
+
+    expect(logged_in.locator("#chart-evolution .main-svg").first).to_be_visible()
+    line_lengths = logged_in.locator("#chart-evolution g.trace.scatter path.js-line").evaluate_all(
+        "paths => paths.map(p => p.getTotalLength())"
+    )
+    assert max(line_lengths) > 0
+    expect(logged_in.locator("ul.ids a").first).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    logged_in.screenshot(path=str(ARTIFACTS / "pattern-detail.png"), full_page=True)
+    logged_in.locator("ul.ids a").first.click()
+    expect(logged_in.locator("h1")).to_contain_text("SIGNAL_GENERATION")
+
+
+def test_strategies_and_ops_pages(logged_in: Page, memory):
+    logged_in.goto(f"/patterns/strategies/?agent={memory['agents'][0]}")
+    expect(logged_in.locator("table.strategies")).to_contain_text("long")
+
+    logged_in.goto("/ops/")
+    expect(logged_in.locator("table.runs")).to_contain_text(memory["agents"][0])
