@@ -6,6 +6,7 @@ from celery import shared_task
 from agents.selectors import agent_list
 from memsite import storage
 from patterns import consolidation
+from patterns.archetype_services import archetypes_rebuild
 
 TRANSIENT = (storage.Unavailable, storage.Conflict)
 
@@ -27,7 +28,5 @@ def consolidate_agent(self, agent_id: str, trigger: str = "task") -> dict:
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=3)
-def rebuild_archetypes() -> str:
-    from patterns.archetype_services import archetypes_rebuild
-
-    return str(archetypes_rebuild())
+def rebuild_archetypes() -> dict:
+    return archetypes_rebuild().model_dump(mode="json")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from patterns import api
+from patterns import api, situations_api
 
 urlpatterns = [
     path("pattern-definitions/", api.DefinitionCollectionApi.as_view()),
@@ -11,4 +11,6 @@ urlpatterns = [
     path("patterns/<str:pattern_id>/override/", api.PatternOverrideApi.as_view()),
     path("strategies/", api.StrategyListApi.as_view()),
     path("consolidation/runs/", api.ConsolidationRunListApi.as_view()),
+    path("situations/similar/", situations_api.SimilarSituationsApi.as_view()),
+    path("archetypes/", situations_api.ArchetypeListApi.as_view()),
 ]

@@ -33,5 +33,9 @@ SPECTACULAR_SETTINGS = {
         "BatchStatusEnum": ["created", "exists", "conflict", "invalid"],
         "ReportedOutcomeEnum": ["SUCCESS", "FAILURE"],
         "OutcomeStatusEnum": ["SUCCESS", "FAILURE", "PENDING"],
+        "PatternStatusEnum": ["candidate", "active", "retired", "pinned", "suspended"],
+        "PatternOverrideEnum": ["pinned", "suspended"],
+        "PatternScopeEnum": ["shared", "agent"],
+        "ConsolidationRunStatusEnum": ["running", "succeeded", "failed", "skipped", "interrupted"],
     },
 }
