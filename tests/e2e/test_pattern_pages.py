@@ -83,3 +83,42 @@ def test_strategies_and_ops_pages(logged_in: Page, memory):
 
     logged_in.goto("/ops/")
     expect(logged_in.locator("table.runs")).to_contain_text(memory["agents"][0])
+
+
+def test_the_archetypes_page_shows_clusters_with_their_success_rates(
+    logged_in: Page, transactional_db, storage_settings
+):
+    """On tables of its own: archetypes are learned from every decision of the last week."""
+    from decisions import services as decision_services
+    from memsite import storage
+    from memsite.storage.provision import create_tables
+    from patterns.archetype_services import archetypes_rebuild
+
+    storage_settings(DYNAMODB_TABLE_PREFIX=f"e2earch{str(ULID())[-6:].lower()}_")
+    create_tables(storage.gateway("worker"), storage.ALL_TABLES)
+
+    agent = f"arch-{str(ULID())[-8:].lower()}"
+    agent_create(agent_id=agent)
+    actor = decision_services.Actor(label=f"agent:{agent}", agent_id=agent)
+    rng = random.Random(3)
+    for n in range(40):
+        calm = n % 2 == 0
+        context = {
+            "funding_rate": (0.01 if calm else -0.04) + rng.uniform(-0.004, 0.004),
+            "volatility": (0.2 if calm else 0.9) + rng.uniform(-0.05, 0.05),
+            "whale_activity": not calm,
+        }
+        outcome = "SUCCESS" if rng.random() < (0.7 if calm else 0.35) else "FAILURE"
+        decision_services.decision_record(
+            raw={"agent_id": agent, "type": "TRADE_EXECUTION", "context": context, "outcome": {"status": outcome}},
+            actor=actor,
+        )
+    assert archetypes_rebuild().stored
+
+    logged_in.goto("/patterns/archetypes/")
+
+    expect(logged_in.locator("#chart-archetypes .main-svg").first).to_be_visible()
+    expect(logged_in.locator("#chart-archetypes g.errorbar").first).to_be_attached()
+    rows = logged_in.locator("table.grid tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("succeeded")
