@@ -221,10 +221,19 @@ class StmEntry:
 
 
 def stm_page(agent_id: str, *, limit: int, cursor: str | None) -> tuple[list[StmEntry], str | None]:
-    """Oldest first: one page of the agent's decisions still in short-term memory."""
+    """Oldest first: one page of the agent's decisions still in short-term memory. The index only
+    says where to look: it is read eventually consistently, so it may still show a decision that
+    was settled a moment ago. What is returned is each item as it stands, read consistently from
+    the table, and only the items still in the index."""
     page = _table().query_page(f"stm#{agent_id}", index="stm", limit=limit, cursor=cursor, newest_first=False)
+    order = {item["sk"]: position for position, item in enumerate(page.items)}
+    keys = [{"pk": item["pk"], "sk": item["sk"]} for item in page.items]
+    fresh = sorted(
+        (item for item in (_table().batch_get(keys, consistent=True) if keys else []) if "stm_pk" in item),
+        key=lambda item: order[item["sk"]],
+    )
     entries = []
-    for item in page.items:
+    for item in fresh:
         learned = item.get("learned")
         entries.append(
             StmEntry(
@@ -237,20 +246,24 @@ def stm_page(agent_id: str, *, limit: int, cursor: str | None) -> tuple[list[Stm
     return entries, page.next_cursor
 
 
-def stm_settle(key: dict[str, str], *, version: int, learned: dict[str, Any] | None, release: bool) -> bool:
-    """Record what was counted for the decision at `key` and, with `release`, take it out of the
-    STM index; returns whether it left. The release holds only if the decision is still at the
-    `version` that was read: an outcome reported meanwhile keeps it in the index for the next run."""
-    record = {"learned": learned} if learned else {}
+def stm_settle(key: dict[str, str], *, version: int, learned: dict[str, Any] | None, release: bool, batch: int) -> bool:
+    """Record what batch `batch` counted for the decision at `key` (unless a later batch has
+    recorded its own already) and, with `release`, take it out of the STM index; returns whether it
+    left. The release holds only if the decision is still at the `version` that was read: an
+    outcome reported meanwhile keeps it in the index for the next run."""
+    record = {"learned": learned | {"batch": batch}} if learned else {}
+    later_batch = {"learned.batch": batch + 1} if learned else None  # this batch again: a retry
     if release:
         try:
-            _table().update_fields(key, record | {"stm_pk": None, "stm_sk": None}, expected_version=version)
+            _table().update_fields(
+                key, record | {"stm_pk": None, "stm_sk": None}, expected_version=version, below=later_batch
+            )
             return True
         except storage.Conflict:
-            pass  # changed (or expired) since it was read
+            pass  # changed, expired, or already settled by a later batch
     if record:
-        with contextlib.suppress(storage.NotFound):  # expired: nothing left to settle
-            _table().update_fields(key, record)
+        with contextlib.suppress(storage.Conflict):  # expired, or a later batch recorded its own
+            _table().update_fields(key, record, below=later_batch)
     return False
 
 

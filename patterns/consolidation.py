@@ -11,6 +11,7 @@ plans the next. A lease per agent keeps two runs from planning at once.
 Cost follows the queue, not history: a run reads the STM index and the few states it touches.
 """
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -35,6 +36,7 @@ STM_AGE = timedelta(days=1)  # the user's rule: under a day is short-term
 SAMPLE_SIZE = 20
 SAVE_ATTEMPTS = 8
 STRATEGY_KEY = "strategy"
+BATCH_BYTES = 150_000  # a batch is stored whole on one item (DynamoDB's limit: 400 KB)
 Progress = Callable[[ConsolidationRun], None]
 
 
@@ -46,15 +48,11 @@ def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def consolidate_agent(
-    agent_id: str, *, run_id: str | None = None, trigger: str = "manual", progress: Progress | None = None
-) -> ConsolidationRun:
+def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progress | None = None) -> ConsolidationRun:
     """Fold the agent's new experience into long-term memory; the run's record is returned and
-    stored. `run_id` is the lease owner: a task redelivered with the same id takes its lease back."""
+    stored. Each run has its own id, which owns the agent's lease while it runs."""
     now = datetime.now(UTC)
-    run = ConsolidationRun(
-        run_id=run_id or str(ULID()), agent_id=agent_id, trigger=trigger, started_at=now, status="running"
-    )
+    run = ConsolidationRun(run_id=str(ULID()), agent_id=agent_id, trigger=trigger, started_at=now, status="running")
     lease = _lease(run)
     if lease.holder is not None:
         run = run.model_copy(
@@ -79,10 +77,13 @@ def consolidate_agent(
                 agent_id, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
             )
             run.decisions_read += len(entries)
-            if batch := _plan(agent_id, entries, definitions, now):
+            while entries:
+                batch, entries = _plan(agent_id, entries, definitions, now)
+                if batch is None:
+                    continue
                 if _lease(run).holder is not None:
                     raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping before the next batch")
-                repo.open_batch_set(agent_id, batch)
+                batch["id"] = repo.batch_open(agent_id, batch, owner=run.run_id)
                 _apply(agent_id, batch, definitions, run)
             repo.run_save(run)
             if progress:
@@ -124,8 +125,11 @@ def _plan(
     entries: list[decision_repository.StmEntry],
     definitions: dict[str, PatternDefinition],
     now: datetime,
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None, list[decision_repository.StmEntry]]:
+    """The batch for the first of `entries`, and the entries left for the next batch: a batch
+    stops growing near BATCH_BYTES, so it always fits on the control item."""
     items: list[dict[str, Any]] = []
+    size = 0
     deltas: dict[str, list[list[Any]]] = defaultdict(list)
     strategy_deltas: dict[str, list[list[Any]]] = defaultdict(list)
     predicted: dict[str, int] = {}  # state key -> calibration bin of the confidence before this batch
@@ -137,7 +141,9 @@ def _plan(
             predicted[key] = calibration_bin(stored.state.confidence if stored else 0.5)
         return predicted[key]
 
-    for entry in entries:
+    for position, entry in enumerate(entries):
+        if size > BATCH_BYTES:
+            return _batch(items, deltas, strategy_deltas), entries[position:]
         decision, learned = entry.decision, entry.learned
         release = now - decision.timestamp >= STM_AGE
         item = {"key": decision_repository.main_key(decision), "version": decision.version, "release": release}
@@ -170,9 +176,12 @@ def _plan(
             contributions[STRATEGY_KEY] = [strategy_key, action, success]
             strategy_deltas[strategy_key].append([action, success, 1])
         items.append(item | {"learned": {"version": decision.version, "contributions": contributions}})
-    if not items:
-        return None
-    return {"id": str(ULID()), "items": items, "deltas": dict(deltas), "strategies": dict(strategy_deltas)}
+        size += 2 * len(json.dumps(items[-1]))  # the contributions appear twice: as deltas and on the item
+    return _batch(items, deltas, strategy_deltas), []
+
+
+def _batch(items: list, deltas: dict, strategy_deltas: dict) -> dict[str, Any] | None:
+    return {"items": items, "deltas": dict(deltas), "strategies": dict(strategy_deltas)} if items else None
 
 
 # Applying: each state once per batch (its mark), then the decisions settle.
@@ -190,11 +199,11 @@ def _apply(
         _fold_strategy(agent_id, strategy_key, deltas, batch_id=batch_id)
     for item in batch["items"]:
         released = decision_repository.stm_settle(
-            item["key"], version=item["version"], learned=item.get("learned"), release=item["release"]
+            item["key"], version=item["version"], learned=item.get("learned"), release=item["release"], batch=batch_id
         )
         run.decisions_released += released
         run.decisions_counted += item.get("learned") is not None
-    repo.open_batch_set(agent_id, None)
+    repo.batch_close(agent_id, batch_id, owner=run.run_id)
 
 
 def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo.StoredState:
@@ -219,13 +228,13 @@ def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo
 
 
 def _fold_state(
-    definition: PatternDefinition, scope: str, deltas: list[list[Any]], *, agent_id: str, batch_id: str
+    definition: PatternDefinition, scope: str, deltas: list[list[Any]], *, agent_id: str, batch_id: int
 ) -> bool:
     """Fold one batch's deltas into one pattern state; False when it already holds them."""
     for _ in range(SAVE_ATTEMPTS):
         now = datetime.now(UTC)
         stored = repo.state_find(definition.id, scope) or _new_state(definition, scope, now)
-        if stored.applied.get(agent_id, "") >= batch_id:
+        if stored.applied.get(agent_id, 0) >= batch_id:
             if stored.applied.get(agent_id) == batch_id and stored.state.version:
                 repo.version_put(stored.state)  # in case the crash came between state and snapshot
             return False
@@ -300,7 +309,7 @@ def _transition(
     )
 
 
-def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *, batch_id: str) -> None:
+def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *, batch_id: int) -> None:
     decision_type, bucket = strategy_key.split("#", 1)
     for _ in range(SAVE_ATTEMPTS):
         stored = repo.strategy_find(agent_id, decision_type, bucket) or repo.StoredStrategy(
@@ -308,7 +317,7 @@ def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *,
             decision_type=decision_type,
             bucket=bucket,
             actions={},
-            applied_batch="",
+            applied_batch=0,
             updated_at="",
             version=0,
         )
@@ -333,10 +342,10 @@ def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *,
 def _retire_stale(agent_id: str, definitions: dict[str, PatternDefinition], now: datetime) -> int:
     changed = 0
     for scope_agent in (agent_id, None):
-        for state in repo.states_ranked(agent_id=scope_agent, min_confidence=None, status="active"):
+        for state in repo.states_ranked(agent_id=scope_agent, min_confidence=None, status=None):
             definition = definitions.get(state.pattern_id)
-            if definition is None or state.as_of is None:
-                continue
+            if definition is None or state.as_of is None or state.learned_status != "active":
+                continue  # learning goes on under an operator's pin or suspension too
             days = (now - state.as_of).total_seconds() / 86400
             conf = learner.Confidence(mean=state.confidence, low=state.low, high=state.high, support=state.support)
             status = learner.next_status(
@@ -349,21 +358,34 @@ def _retire_stale(agent_id: str, definitions: dict[str, PatternDefinition], now:
             )
             if status != state.learned_status:
                 changed += set_status(
-                    state, learned_status=status, by="consolidation", reason=f"no new evidence for {days:.0f} days"
+                    state,
+                    learned_status=status,
+                    by="consolidation",
+                    reason=f"no new evidence for {days:.0f} days",
+                    unless_newer_than=state.as_of,
                 )
     return changed
 
 
 def set_status(
-    state: PatternState, *, learned_status: str | None = None, override: Any = ..., by: str, reason: str
+    state: PatternState,
+    *,
+    learned_status: str | None = None,
+    override: Any = ...,
+    by: str,
+    reason: str,
+    unless_newer_than: datetime | None = None,
 ) -> bool:
-    """Change a state's learned status or its operator override, keeping the history."""
+    """Change a state's learned status or its operator override, keeping the history. With
+    `unless_newer_than`, nothing changes if evidence newer than that arrived meanwhile."""
     now = datetime.now(UTC)
     for _ in range(SAVE_ATTEMPTS):
         stored = repo.state_find(state.pattern_id, repo.scope_of(state.agent_id))
         if stored is None:
             return False
         current = stored.state
+        if unless_newer_than is not None and current.as_of is not None and current.as_of > unless_newer_than:
+            return False
         new_learned = learned_status or current.learned_status
         new_override = current.override if override is ... else override
         status = new_override or new_learned

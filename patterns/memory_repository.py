@@ -11,6 +11,7 @@ of one agent are applied in order, so a state whose mark is at or past a batch a
 """
 
 import contextlib
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,14 +47,18 @@ def state_key(pattern_id: str, scope: str) -> dict[str, str]:
 @dataclass
 class StoredState:
     state: PatternState
-    applied: dict[str, str] = field(default_factory=dict)
+    applied: dict[str, int] = field(default_factory=dict)  # agent id -> the last batch of it folded in
+
+
+def _mark(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) else 0
 
 
 def _state_from_item(item: dict[str, Any]) -> StoredState:
     state = PatternState.model_validate(
         {k: item[k] for k in PatternState.model_fields if k in item} | {"agent_id": item.get("agent_id")}
     )
-    return StoredState(state=state, applied=dict(item.get("applied", {})))
+    return StoredState(state=state, applied={a: _mark(m) for a, m in item.get("applied", {}).items()})
 
 
 def _index_keys(state: PatternState) -> dict[str, Any]:
@@ -87,16 +92,16 @@ def state_save(stored: StoredState, *, expected_version: int) -> PatternState:
 
 
 def states_ranked(
-    *, agent_id: str | None, min_confidence: float | None, status: str | None, limit: int = 200
+    *, agent_id: str | None, min_confidence: float | None, status: str | None, limit: int = 500
 ) -> list[PatternState]:
-    """An agent's pattern states (agent_id None: the shared ones), highest confidence first: one
-    Query of a sparse index."""
+    """An agent's pattern states (agent_id None: the shared ones), highest confidence first, from
+    a sparse index (one Query per page; a desk has tens of patterns per agent)."""
     index, partition = ("shared", "shared#PATTERN") if agent_id is None else ("by_confidence", f"PATTERN#{agent_id}")
     sort = storage.SortCondition("gte", (min_confidence,)) if min_confidence is not None else None
-    page = _reader().query_page(
-        partition, index=index, sort=sort, limit=limit, where={"status": status} if status else None
+    items = _reader().query_all(
+        partition, index=index, sort=sort, limit=100, where={"status": status} if status else None
     )
-    return [_state_from_item(item).state for item in page.items]
+    return [_state_from_item(item).state for item in itertools.islice(items, limit)]
 
 
 def states_of_pattern(pattern_id: str, scopes: list[str]) -> list[PatternState]:
@@ -149,7 +154,7 @@ class StoredStrategy:
     decision_type: str
     bucket: str
     actions: dict[str, dict[str, int]]  # action -> {"s": successes, "f": failures}
-    applied_batch: str
+    applied_batch: int
     updated_at: str
     version: int
 
@@ -160,7 +165,7 @@ def _strategy_from_item(item: dict[str, Any]) -> StoredStrategy:
         decision_type=item["decision_type"],
         bucket=item["bucket"],
         actions={a: {"s": int(c.get("s", 0)), "f": int(c.get("f", 0))} for a, c in item.get("actions", {}).items()},
-        applied_batch=item.get("applied_batch", ""),
+        applied_batch=_mark(item.get("applied_batch")),
         updated_at=item.get("updated_at", ""),
         version=int(item.get("version", 0)),
     )
@@ -252,9 +257,25 @@ def open_batch_find(agent_id: str) -> dict[str, Any] | None:
     return (item or {}).get("open_batch")
 
 
-def open_batch_set(agent_id: str, batch: dict[str, Any] | None) -> None:
-    """Set (or, with None, close) the agent's open batch. Only the lease holder calls this."""
-    _table().update_fields(_control_key(agent_id), {"open_batch": batch}, must_exist=False, increments={"version": 1})
+def batch_open(agent_id: str, batch: dict[str, Any], *, owner: str) -> int:
+    """Number the batch (the agent's next sequence number: batches are ordered by it, never by a
+    clock) and store it as the open batch, only while `owner` holds the lease; storage.Conflict
+    when it does not any more."""
+    numbered = _table().update_fields(
+        _control_key(agent_id), {}, increments={"batch_seq": 1}, equals={"lease_owner": owner}
+    )
+    number = int(numbered["batch_seq"])
+    _table().update_fields(
+        _control_key(agent_id), {"open_batch": batch | {"id": number}}, equals={"lease_owner": owner}
+    )
+    return number
+
+
+def batch_close(agent_id: str, batch_id: int, *, owner: str) -> None:
+    """Close the open batch, only while `owner` holds the lease and it is still that batch."""
+    _table().update_fields(
+        _control_key(agent_id), {"open_batch": None}, equals={"lease_owner": owner, "open_batch.id": batch_id}
+    )
 
 
 # Run records

@@ -2,6 +2,7 @@
 only on transient storage errors. Consolidation is idempotent, so a redelivery is harmless."""
 
 from celery import shared_task
+from django.conf import settings
 
 from agents.selectors import agent_list
 from memsite import storage
@@ -9,6 +10,7 @@ from patterns import consolidation
 from patterns.archetype_services import archetypes_rebuild
 
 TRANSIENT = (storage.Unavailable, storage.Conflict)
+LEASE_RETRIES = 3
 
 
 @shared_task(acks_late=True)
@@ -23,7 +25,11 @@ def consolidate_all() -> list[str]:
 
 @shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=300, max_retries=5)
 def consolidate_agent(self, agent_id: str, trigger: str = "task") -> dict:
-    run = consolidation.consolidate_agent(agent_id, run_id=self.request.id, trigger=trigger)
+    run = consolidation.consolidate_agent(agent_id, trigger=trigger)
+    if run.status == "skipped" and self.request.retries < LEASE_RETRIES:
+        # Another run holds the agent's lease: a live one finishes the work, a dead one's lease
+        # runs out; either way, come back once it could have.
+        raise self.retry(countdown=min(settings.CONSOLIDATION_LEASE_SECONDS, 300), max_retries=LEASE_RETRIES)
     return run.model_dump(mode="json")
 
 

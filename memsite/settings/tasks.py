@@ -19,4 +19,4 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # Consolidation: decisions folded per batch (one open batch per agent at a time), and how long a
 # run holds its agent's lease before another run may take over (renewed after every batch).
 CONSOLIDATION_BATCH_SIZE = env_int("CONSOLIDATION_BATCH_SIZE", 100, minimum=1, maximum=1000)
-CONSOLIDATION_LEASE_SECONDS = env_int("CONSOLIDATION_LEASE_SECONDS", 900, minimum=10)
+CONSOLIDATION_LEASE_SECONDS = env_int("CONSOLIDATION_LEASE_SECONDS", 900, minimum=1)

@@ -179,12 +179,15 @@ class Table:
         keep_existing: Mapping[str, Any] | None = None,
         must_exist: bool = True,
         expected_version: int | None = None,
+        equals: Mapping[str, Any] | None = None,
+        below: Mapping[str, int] | None = None,
     ) -> Item:
         """One write: SET `changes` (None removes), SET `keep_existing` only where the attribute
         is missing, ADD `increments`. A dotted name ("a.b.c") is a path into nested maps whose
         parents must exist. With `must_exist`, NotFound instead of creating the item; with
-        `expected_version`, Conflict unless the item's `version` is that (0: no item yet).
-        Returns the item as stored."""
+        `expected_version`, Conflict unless the item's `version` is that (0: no item yet); with
+        `equals`, Conflict unless each attribute has that value; with `below`, Conflict unless
+        each attribute is missing or less than the number given. Returns the item as stored."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, removes, adds = [], [], []
@@ -224,6 +227,13 @@ class Table:
             )
             if expected_version == 0:
                 values[":zero"] = {"N": "0"}
+        for i, (name, value) in enumerate((equals or {}).items()):
+            conditions.append(f"{path_of(f'e{i}', name)} = :e{i}")
+            values[f":e{i}"] = encode_value(value, name)
+        for i, (name, ceiling) in enumerate((below or {}).items()):
+            path = path_of(f"b{i}", name)
+            conditions.append(f"(attribute_not_exists({path}) OR {path} < :b{i})")
+            values[f":b{i}"] = encode_value(ceiling, name)
         params: dict[str, Any] = {
             "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
@@ -236,7 +246,7 @@ class Table:
         try:
             response = self.gateway.call("UpdateItem", TableName=self.name, Key=self._key(key), **params)
         except Conflict as conflict:
-            if expected_version is not None:
+            if expected_version is not None or equals or below:
                 raise
             raise NotFound(f"no item {key[PK]} / {key[SK]} in {self.spec.logical_name}") from conflict
         return decode_item(response["Attributes"])

@@ -1,6 +1,7 @@
 """Consolidation against the real local DynamoDB: counts, idempotence, crash retry, watermarks,
 outcome corrections, the STM index, strategies."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -154,17 +155,55 @@ def test_a_second_run_for_the_same_agent_is_skipped_while_the_lease_is_held(agen
     assert consolidation.consolidate_agent(agent).status == "succeeded"
 
 
-def test_a_run_that_died_holding_the_lease_is_recorded_as_interrupted_when_its_retry_takes_over(agent):
+def test_a_run_that_died_holding_the_lease_is_recorded_as_interrupted_once_its_lease_ran_out(agent):
     now = datetime.now(UTC)
-    died = ConsolidationRun(run_id="task-1", agent_id=agent, trigger="beat", started_at=now, status="running")
+    died = ConsolidationRun(run_id="dead-run", agent_id=agent, trigger="beat", started_at=now, status="running")
     repo.run_save(died)
-    repo.lease_take(agent, run=died, until=now + timedelta(minutes=5), now=now)
+    repo.lease_take(agent, run=died, until=now + timedelta(milliseconds=300), now=now)
+    assert consolidation.consolidate_agent(agent).status == "skipped"
+    time.sleep(0.4)
 
-    retry = consolidation.consolidate_agent(agent, run_id="task-1")
+    takeover = consolidation.consolidate_agent(agent)
 
-    assert retry.status == "succeeded"
-    runs = {r.started_at: r for r in repo.runs_recent([f"{now:%Y-%m-%d}"], limit=200) if r.agent_id == agent}
-    assert runs[died.started_at.replace(microsecond=died.started_at.microsecond // 1000 * 1000)].status == "interrupted"
+    assert takeover.status == "succeeded"
+    runs = {r.run_id: r for r in repo.runs_recent([f"{now:%Y-%m-%d}"], limit=500) if r.agent_id == agent}
+    assert runs["dead-run"].status == "interrupted"
+
+
+def test_a_run_that_lost_its_lease_cannot_open_or_close_a_batch(agent, marker, definition):
+    log(agent, marker, outcome="SUCCESS")
+    now = datetime.now(UTC)
+    mine = ConsolidationRun(run_id="run-a", agent_id=agent, trigger="test", started_at=now, status="running")
+    other = ConsolidationRun(run_id="run-b", agent_id=agent, trigger="test", started_at=now, status="running")
+    repo.lease_take(agent, run=mine, until=now - timedelta(seconds=1), now=now)
+    repo.lease_take(agent, run=other, until=now + timedelta(minutes=5), now=now)
+
+    with pytest.raises(storage.Conflict):
+        repo.batch_open(agent, {"items": [], "deltas": {}}, owner="run-a")
+    number = repo.batch_open(agent, {"items": [], "deltas": {}}, owner="run-b")
+    with pytest.raises(storage.Conflict):
+        repo.batch_close(agent, number, owner="run-a")
+    repo.batch_close(agent, number, owner="run-b")
+    assert repo.open_batch_find(agent) is None
+
+
+def test_a_stale_read_of_the_index_counts_nothing_twice(agent, marker, definition, monkeypatch):
+    """The stm index is read eventually consistently: a page may still list decisions that a
+    moment ago were counted and settled. They are checked against the table itself."""
+    for status in ["SUCCESS", "FAILURE", "SUCCESS"]:
+        log(agent, marker, outcome=status)
+    stale_page = storage.table(AGENT_DECISIONS).query_page(f"stm#{agent}", index="stm", limit=100, newest_first=False)
+    consolidation.consolidate_agent(agent)
+    real_query_page = storage.Table.query_page
+
+    def stale(table, partition, **options):
+        return stale_page if partition == f"stm#{agent}" else real_query_page(table, partition, **options)
+
+    monkeypatch.setattr(storage.Table, "query_page", stale)
+    consolidation.consolidate_agent(agent)
+    monkeypatch.undo()
+
+    assert state(definition.id, agent).support == 3
 
 
 def test_the_pattern_becomes_active_once_the_interval_clears_the_bar(agent, marker, definition):

@@ -105,6 +105,10 @@ def definition(unique):
     return created, marker
 
 
+def worker_log(folder) -> str:
+    return "\n".join(path.read_text()[-3000:] for path in sorted(folder.glob("worker-*.log")))
+
+
 def runs_of(agent: str) -> list:
     return [r for r in repo.runs_recent([f"{datetime.now(UTC):%Y-%m-%d}"], limit=500) if r.agent_id == agent]
 
@@ -125,20 +129,27 @@ def test_a_worker_consolidates_an_agent_end_to_end(client, start_worker, definit
     assert [r.status for r in runs_of(agent)] == ["succeeded"]
 
 
-def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(client, start_worker, definition):
+def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(
+    client, start_worker, definition, tmp_path
+):
     (pattern, marker), unique = definition, str(ULID())[-9:].lower()
     killed_agent, clean_agent = f"killed-{unique}", f"clean-{unique}"
     outcomes = ["SUCCESS", "FAILURE", "SUCCESS", "SUCCESS"] * 15
     for agent in (killed_agent, clean_agent):
         for status in outcomes:
             log(agent, marker, outcome=status)
-    small_batches = {"CONSOLIDATION_BATCH_SIZE": "1", "CELERY_VISIBILITY_TIMEOUT": "2"}
+    small_batches = {
+        "CONSOLIDATION_BATCH_SIZE": "1",
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+        "CONSOLIDATION_LEASE_SECONDS": "3",
+    }
     worker = start_worker(**small_batches)
 
     pending = client.send_task("patterns.tasks.consolidate_agent", args=[killed_agent])
     deadline = time.monotonic() + 60
     while not any(r.status == "running" and r.decisions_counted > 0 for r in runs_of(killed_agent)):
-        assert time.monotonic() < deadline, "the run never started"
+        assert worker.poll() is None, "the worker stopped: " + worker_log(tmp_path)
+        assert time.monotonic() < deadline, "the run never started: " + worker_log(tmp_path)
         time.sleep(0.02)
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
@@ -154,4 +165,8 @@ def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(cli
     assert killed.support == clean.support == len(outcomes)
     assert killed.hits == pytest.approx(clean.hits, abs=1e-6)
     assert killed.misses == pytest.approx(clean.misses, abs=1e-6)
-    assert sorted(r.status for r in runs_of(killed_agent)) == ["interrupted", "succeeded"]
+    statuses = sorted(r.status for r in runs_of(killed_agent))
+    # The redelivered task may first find the dead run's lease still held: skipped, retried.
+    assert statuses.count("interrupted") == 1
+    assert statuses.count("succeeded") == 1
+    assert set(statuses) <= {"interrupted", "skipped", "succeeded"}

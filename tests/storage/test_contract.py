@@ -359,3 +359,19 @@ def test_add_within_refuses_an_amount_above_the_ceiling_even_on_a_new_item(state
 
     assert applied is False
     assert state.find({"pk": f"agent:{unique}", "sk": "RATE#x"}) is None
+
+
+def test_update_fields_conditions_on_equal_and_below_values(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "RUN"}
+    state.update_fields(key, {"owner": "run-a", "mark": {"seq": 3}}, must_exist=False)
+
+    state.update_fields(key, {"note": "ok"}, equals={"owner": "run-a"}, below={"mark.seq": 4})
+    with pytest.raises(storage.Conflict):
+        state.update_fields(key, {"note": "stale owner"}, equals={"owner": "run-b"})
+    with pytest.raises(storage.Conflict):
+        state.update_fields(key, {"note": "not below"}, below={"mark.seq": 3})
+    state.update_fields(key, {"fresh": 1}, below={"missing.seq": 1})
+
+    stored = state.get(key, consistent=True)
+    assert stored["note"] == "ok"
+    assert stored["fresh"] == 1
