@@ -112,7 +112,7 @@ def pattern_detail(*, pattern_id: str) -> PatternDetail:
 
 
 def pattern_versions(*, pattern_id: str, agent_id: str | None) -> list[PatternVersion]:
-    if not PATTERN_ID.match(pattern_id):
+    if not PATTERN_ID.match(pattern_id) or definition_repository.definition_find(pattern_id) is None:
         raise DoesNotExist(f"no pattern {pattern_id[:70]!r}")
     if agent_id is not None and not AGENT_ID_PATTERN.match(agent_id):
         raise ValidationFailed("agent: not an agent id", fields={"agent": "not an agent id"})

@@ -16,6 +16,7 @@ from memsite.timestamps import Timestamp
 
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "exists"]
 PATTERN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RESERVED_IDS = frozenset({"definitions", "strategies", "archetypes", "new"})  # page paths under /patterns/
 PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 COVER_ROOTS = ("context.", "reasoning.", "links.")
 METRIC_ROOT = "outcome.metrics."
@@ -85,6 +86,8 @@ class PatternDefinitionIn(_Strict):
     def _id_shape(cls, value: str) -> str:
         if not PATTERN_ID.match(value):
             raise ValueError("1-64 characters: lower-case letters, digits, '-' or '_'")
+        if value in RESERVED_IDS:
+            raise ValueError(f"{value!r} is reserved (a page of its own); choose another id")
         return value
 
     @field_validator("decision_type")

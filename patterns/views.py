@@ -87,7 +87,8 @@ def pattern_list_page(request: HttpRequest) -> HttpResponse:
     params = request.GET.dict()
     state = {"agent": params.get("agent", ""), "status": params.get("status", ""), "scope": params.get("scope", "")}
     query = {"agent": state["agent"], "status": state["status"]}
-    query["shared"] = {"shared": "true", "agents": "false"}.get(state["scope"], "")
+    # An agent chosen with the default scope shows its patterns and the shared ones.
+    query["shared"] = {"shared": "true", "agents": "false"}.get(state["scope"], "true" if state["agent"] else "")
     error, patterns = None, []
     try:
         patterns = memory_selectors.pattern_list(query=memory_selectors.PatternQuery.from_params(query))

@@ -31,7 +31,7 @@ def figure(response, name: str) -> dict:
 def test_the_list_charts_each_confidence_with_its_interval_and_the_calibration(client, bob, agent, learned):
     client.force_login(bob)
 
-    response = client.get(f"/patterns/?agent={agent}")
+    response = client.get(f"/patterns/?agent={agent}&scope=agents")
 
     assert response.status_code == 200
     bars = figure(response, "confidence")
@@ -104,7 +104,18 @@ def test_the_ops_page_lists_runs_and_the_schedule(client, carol, agent, learned)
 def test_empty_states_say_what_to_do(client, bob):
     client.force_login(bob)
 
-    page = client.get("/patterns/?agent=nobody-at-all").content.decode()
+    page = client.get("/patterns/?agent=nobody-at-all&scope=agents").content.decode()
 
     assert "Nothing learned yet" in page
     assert "manage.py consolidate" in page
+
+
+def test_choosing_an_agent_shows_its_patterns_and_the_shared_ones(client, bob, agent, learned):
+    client.force_login(bob)
+
+    bars = figure(client.get(f"/patterns/?agent={agent}"), "confidence")
+
+    labels = [label for trace in bars["data"] if trace["name"] == "candidate" for label in trace["y"]]
+    assert f"test pattern · {agent}" in labels
+    assert "test pattern · all agents" in labels  # other tests' shared patterns share the name
+    assert all(label.endswith((f"· {agent}", "· all agents")) for label in labels)  # no other agent's

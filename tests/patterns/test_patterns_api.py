@@ -107,3 +107,27 @@ def test_strategies_and_runs_are_listed(as_person, bob, agent, learned):
     assert strategy["best_action"] == "long"
     assert strategy["actions"][0]["successes"] == 9
     assert any(r["agent_id"] == agent and r["status"] == "succeeded" for r in runs)
+
+
+@pytest.mark.parametrize("agent_id", ["*", "x" * 3000, "Not An Id"])
+def test_an_override_for_something_that_is_no_agent_id_is_400_naming_it(as_person, alice, learned, agent_id):
+    response = as_person(alice).put(
+        f"/api/v1/patterns/{learned.id}/override/", {"agent_id": agent_id, "override": "pinned"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "agent_id" in response.json()["fields"]
+
+
+def test_versions_of_an_unknown_pattern_are_404(as_person, bob):
+    assert as_person(bob).get("/api/v1/patterns/no-such-pattern/versions/").status_code == 404
+
+
+@pytest.mark.parametrize("reserved", ["strategies", "archetypes", "definitions"])
+def test_ids_that_name_pages_are_refused(as_person, alice, reserved):
+    response = as_person(alice).post(
+        "/api/v1/pattern-definitions/", {"id": reserved, "name": "x", "decision_type": "TRADE_EXECUTION"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "id" in response.json()["fields"]
