@@ -5,7 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from patterns.learner import Confidence, Evidence, confidence, decay, evidence_add, evidence_at, next_status
+from patterns.learner import (
+    Confidence,
+    Evidence,
+    confidence,
+    decay,
+    evidence_add,
+    evidence_at,
+    evidence_remove,
+    next_status,
+)
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -94,3 +103,29 @@ def test_lifecycle_transitions(status, conf, days, expected):
     result = next_status(status, conf, min_support=20, activate_at=0.6, days_since_evidence=days, half_life_days=30)
 
     assert result == expected
+
+
+def test_taking_back_an_outcome_restores_the_counts_it_was_added_to():
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    before = Evidence()
+    for day, hit in [(0, True), (10, False), (20, True)]:
+        before = evidence_add(before, at=start + timedelta(days=day), hit=hit, half_life_days=10)
+
+    corrected = evidence_add(before, at=start + timedelta(days=5), hit=True, half_life_days=10)
+    corrected = evidence_remove(corrected, at=start + timedelta(days=5), hit=True, half_life_days=10)
+
+    assert corrected.support == before.support == 3
+    assert corrected.hits == pytest.approx(before.hits)
+    assert corrected.misses == pytest.approx(before.misses)
+    # by hand: as of day 20, hits 0.25 (day 0) + 1 (day 20), misses 0.5 (day 10)
+    assert (before.hits, before.misses) == pytest.approx((1.25, 0.5))
+
+
+def test_taking_back_never_goes_below_zero():
+    one = evidence_add(Evidence(), at=datetime(2026, 11, 1, tzinfo=UTC), hit=False, half_life_days=30)
+
+    emptied = evidence_remove(one, at=datetime(2026, 11, 1, tzinfo=UTC), hit=False, half_life_days=30)
+    again = evidence_remove(emptied, at=datetime(2026, 11, 1, tzinfo=UTC), hit=False, half_life_days=30)
+
+    assert (emptied.misses, emptied.support) == (0.0, 0)
+    assert again == emptied
