@@ -1,14 +1,23 @@
 """Agent records."""
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from memsite.timestamps import Timestamp
 
 AGENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 AGENT_ID_RULE = "1-64 characters: lower-case letters, digits, '-' or '_', starting with a letter or digit"
+
+
+def agent_id_check(value: str) -> str:
+    if not AGENT_ID_PATTERN.match(value):
+        raise ValueError(f"not an agent id ({AGENT_ID_RULE})")
+    return value
+
+
+AgentId = Annotated[str, AfterValidator(agent_id_check)]
 
 
 class AgentProfile(BaseModel):

@@ -5,9 +5,9 @@ Validation is strict at this edge: unknown fields are refused, and every error n
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator
 from ulid import ULID
 
 from memsite.timestamps import Timestamp
@@ -21,6 +21,15 @@ RETENTION = timedelta(days=90)
 # everything in every timeline, so they are refused.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_DECISION_BYTES = 64 * 1024
+
+
+def decision_type_check(value: str) -> str:
+    if not TYPE_PATTERN.match(value):
+        raise ValueError("type must be an upper-case decision type such as TRADE_EXECUTION")
+    return value
+
+
+DecisionType = Annotated[str, AfterValidator(decision_type_check)]
 
 
 def ulid_validate(value: str, field: str = "decision_id") -> str:

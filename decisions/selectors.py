@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from decisions import repository
-from decisions.schemas import RETENTION, TYPE_PATTERN, Decision, ulid_validate
+from decisions.schemas import RETENTION, Decision, DecisionType, ulid_validate
 from memsite import storage
 from memsite.errors import DoesNotExist, ValidationFailed
 from memsite.storage.codec import format_timestamp
@@ -39,19 +39,12 @@ class DecisionFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agent: str | None = Field(default=None, max_length=64)
-    type: str | None = None
+    type: DecisionType | None = None
     outcome: Literal["SUCCESS", "FAILURE", "PENDING"] | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
     cursor: str | None = None
-
-    @field_validator("type")
-    @classmethod
-    def _type_shape(cls, value: str | None) -> str | None:
-        if value is not None and not TYPE_PATTERN.match(value):
-            raise ValueError("type must be an upper-case decision type such as TRADE_EXECUTION")
-        return value
 
     @field_validator("since", "until")
     @classmethod

@@ -2,12 +2,12 @@
 patterns with their versions and overrides, strategies, and consolidation runs."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.schemas import AGENT_ID_PATTERN
+from agents.schemas import AgentId
 from memsite.api.permissions import is_agent
 from memsite.roles import has_role
 from memsite.validation import validated
@@ -81,14 +81,7 @@ class PatternVersionList(BaseModel):
 class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    agent_id: str | None = Field(default=None, description="null: the pattern learned across all agents")
-
-    @field_validator("agent_id")
-    @classmethod
-    def _agent_shape(cls, value: str | None) -> str | None:
-        if value is not None and not AGENT_ID_PATTERN.match(value):
-            raise ValueError("not an agent id (lower-case letters, digits, '-' or '_'); null for all agents")
-        return value
+    agent_id: AgentId | None = Field(default=None, description="null: the pattern learned across all agents")
 
     override: Override | None = Field(description="pinned, suspended, or null to follow learning again")
     reason: str = Field(default="", max_length=500)

@@ -3,9 +3,10 @@ statistics and a sample of member decisions, and what a similar-situations query
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from decisions.schemas import TYPE_PATTERN, Outcome
+from agents.schemas import AgentId
+from decisions.schemas import DecisionType, Outcome
 from memsite.timestamps import Timestamp
 from patterns.archetypes import FeatureSpace, Kind
 
@@ -70,16 +71,9 @@ class SimilarIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     context: dict[str, Any]
-    type: str | None = None
-    agent_id: str | None = Field(default=None, min_length=1, max_length=64)
+    type: DecisionType | None = None
+    agent_id: AgentId | None = None
     limit: int = Field(default=10, ge=1, le=MAX_SIMILAR)
-
-    @field_validator("type")
-    @classmethod
-    def _type_shape(cls, value: str | None) -> str | None:
-        if value is not None and not TYPE_PATTERN.match(value):
-            raise ValueError("type must be an upper-case decision type such as TRADE_EXECUTION")
-        return value
 
 
 class ArchetypeOut(BaseModel):

@@ -4,9 +4,9 @@ consolidation runs."""
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.schemas import AGENT_ID_PATTERN
+from agents.schemas import AGENT_ID_PATTERN, AgentId
 from agents.selectors import agent_ids_known
 from memsite.errors import DoesNotExist, ValidationFailed
 from patterns import memory_repository as repo
@@ -40,17 +40,10 @@ class PatternQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agent: str | None = None
+    agent: AgentId | None = None
     shared: bool | None = None
     min_confidence: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
     status: Status | None = None
-
-    @field_validator("agent")
-    @classmethod
-    def _agent_shape(cls, value: str | None) -> str | None:
-        if value is not None and not AGENT_ID_PATTERN.match(value):
-            raise ValueError("not an agent id (lower-case letters, digits, '-' or '_')")
-        return value
 
     @classmethod
     def from_params(cls, params: dict[str, str]) -> "PatternQuery":
