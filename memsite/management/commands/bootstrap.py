@@ -13,11 +13,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from memsite import storage
+from memsite.roles import role_group
 from memsite.schedule import schedule_install
 from memsite.storage.provision import create_tables
 from patterns.selectors import definition_list
 
-DEV_LOGIN = "admin"
+DEMO_PEOPLE = (("admin", "admin"), ("operator", "operator"), ("viewer", "viewer"))
 
 
 class Command(BaseCommand):
@@ -53,15 +54,23 @@ class Command(BaseCommand):
         if created_entries := schedule_install():
             self.stdout.write(f"beat schedule installed: {', '.join(created_entries)} (edit it in admin)")
         if settings.DEBUG:
-            self._ensure_dev_login()
+            self._ensure_demo_people()
 
-    def _ensure_dev_login(self) -> None:
-        """A local system with login-only pages needs a first login; only ever with DEBUG on."""
+    def _ensure_demo_people(self) -> None:
+        """A local system with login-only pages needs people to log in as: one per role, the
+        password the same as the name. Only ever with DEBUG on, and never over an existing user."""
         users = get_user_model()
-        if users.objects.filter(is_superuser=True).exists():
-            return
-        users.objects.create_superuser(username=DEV_LOGIN, password=DEV_LOGIN, email="")
-        self.stdout.write(f"DEBUG is on and there was no admin: created the login {DEV_LOGIN} / {DEV_LOGIN}")
+        for username, role in DEMO_PEOPLE:
+            if users.objects.filter(username=username).exists():
+                continue
+            if role == "admin":
+                user = users.objects.create_superuser(username=username, password=username, email="")
+            else:
+                user = users.objects.create_user(username=username, password=username)
+            user.groups.add(role_group(role))
+            self.stdout.write(f"DEBUG is on: created the {role} login {username} / {username}")
+        logins = ", ".join(f"{name} / {name} ({role})" for name, role in DEMO_PEOPLE)
+        self.stdout.write(f"open http://127.0.0.1:8000/ and log in as {logins}")
 
     def _wait_for_dynamodb(self, gateway: storage.Gateway, wait: float) -> None:
         deadline = time.monotonic() + wait
