@@ -10,5 +10,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
-    "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    # Libraries that log every request at INFO would drown what the system itself says.
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "urllib3", "httpx", "httpcore")},
 }

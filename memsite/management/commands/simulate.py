@@ -121,9 +121,13 @@ class Command(BaseCommand):
         deadline = time.monotonic() + wait
         while True:
             try:
-                httpx.get(f"{url}/api/schema/", timeout=3).raise_for_status()
-                return
+                # Any answer below 500 (a 401 without a token, too) means the API is serving.
+                status = httpx.get(f"{url}/api/v1/agents/", timeout=3).status_code
+                problem = None if status < 500 else f"HTTP {status}"
             except httpx.HTTPError as error:
-                if time.monotonic() > deadline:
-                    raise CommandError(f"the API at {url} did not answer within {wait:.0f} s: {error}") from None
-                time.sleep(1)
+                problem = str(error) or type(error).__name__
+            if problem is None:
+                return
+            if time.monotonic() > deadline:
+                raise CommandError(f"the API at {url} did not answer within {wait:.0f} s: {problem}")
+            time.sleep(1)
