@@ -51,15 +51,23 @@ def test_the_embedded_dynamodb_command_refuses_a_port_already_in_use(storage_set
 
 
 @pytest.mark.django_db
-def test_bootstrap_with_debug_on_creates_a_first_login_once(settings, capsys):
+def test_bootstrap_with_debug_on_creates_one_demo_login_per_role_once(settings, capsys):
     from django.contrib.auth import get_user_model
+
+    from memsite.roles import has_role
 
     settings.DEBUG = True
     call_command("bootstrap", wait=5)
     call_command("bootstrap", wait=5)
 
-    assert "created the login admin / admin" in capsys.readouterr().out
-    assert get_user_model().objects.get(username="admin").check_password("admin")
+    out = capsys.readouterr().out
+    assert out.count("created the admin login admin / admin") == 1
+    assert "log in as admin / admin (admin), operator / operator (operator), viewer / viewer (viewer)" in out
+    for name in ("admin", "operator", "viewer"):
+        person = get_user_model().objects.get(username=name)
+        assert person.check_password(name)
+        assert has_role(person, name)
+    assert not has_role(get_user_model().objects.get(username="viewer"), "operator")
 
 
 @pytest.mark.django_db
