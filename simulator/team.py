@@ -25,6 +25,7 @@ TEAM = {HUNTER: "Market Hunter", RISK: "Risk Manager", EXECUTOR: "Trade Executor
 SOURCES = tuple(effects.SOURCE_QUALITY)
 BOOKS = ("spot", "perp")
 CHECKPOINT_EVERY = 36  # cycles: every six hours at ten-minute cycles
+RECALL_EVERY = 12  # cycles between looks at long-term memory (config, learned patterns, similar situations)
 
 
 class Client(Protocol):
@@ -90,9 +91,24 @@ class Agent:
             self.client.ack(ids)
         return ids
 
+    def recall(self, tick: Tick) -> dict:
+        """Now and then, what long-term memory says: the agent's configuration (ETag-cached), the
+        active learned patterns, and the past situation nearest this market."""
+        if not self.live or tick.cycle % RECALL_EVERY:
+            return {}
+        config = self.client.get_config()
+        active = self.client.patterns(status="active")
+        similar = self.client.similar_situations(tick.context(), limit=5)
+        return {
+            "config_version": config.version,
+            "active_patterns": sorted({p.pattern_id for p in active}),
+            "nearest_archetype": similar.archetype.label if similar.archetype else None,
+        }
+
     def keep_alive(self, tick: Tick, state: dict) -> None:
         if not self.live:
             return
+        state = state | self.recall(tick)
         self.client.heartbeat(interval_seconds=60, status=f"cycle {tick.cycle}")
         self.client.save_state({"cycle": tick.cycle, "market": tick.context(), **state})
         if tick.cycle % CHECKPOINT_EVERY == 0:
