@@ -20,7 +20,7 @@ from memclient.models import (
     SimilarSituations,
     StateSlot,
 )
-from memclient.spool import DeadLetter, SpoolFull
+from memclient.spool import DeadLetter, SpoolFull, SpoolInUse
 from memclient.transport import ApiError, Unreachable
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Signal",
     "SimilarSituations",
     "SpoolFull",
+    "SpoolInUse",
     "StateSlot",
     "Unreachable",
 ]

@@ -6,6 +6,7 @@ See docs/client.md for the quickstart and the delivery guarantees.
 
 import json
 import logging
+import threading
 import time
 from datetime import datetime
 from types import TracebackType
@@ -17,7 +18,7 @@ from ulid import ULID
 from memclient import models
 from memclient.sender import Sender
 from memclient.spool import DeadLetter, Spool
-from memclient.transport import ApiError, Transport, is_transient
+from memclient.transport import ApiError, Transport
 
 logger = logging.getLogger("memclient")
 
@@ -109,6 +110,7 @@ class MemClient:
         self._batch_size = batch_size
         self._config: models.Config | None = None
         self._config_etag: str | None = None
+        self._config_lock = threading.Lock()
         self._closed = False
         self._sender.start()
         if self._spool.pending():
@@ -147,6 +149,7 @@ class MemClient:
         size = len(json.dumps(body, separators=(",", ":")).encode())
         if size > MAX_DECISION_BYTES:
             raise ValueError(f"decision {decision.decision_id} is {size} bytes of JSON; the API takes 64 KiB at most")
+        self._open()
         self._spool.append("decision", decision.decision_id, body)
         if self._spool.pending() >= self._batch_size:
             self._sender.nudge()
@@ -167,6 +170,7 @@ class MemClient:
     ) -> None:
         """Spool an outcome; it is sent after everything spooled before it (its decision too)."""
         outcome = models.OutcomeIn(status=status, metrics=metrics or {}, quality_score=quality_score, note=note)
+        self._open()
         self._spool.append("outcome", decision_id.upper(), outcome.to_json())
 
     def flush(self, timeout: float = 30.0) -> int:
@@ -191,6 +195,10 @@ class MemClient:
         """What the API refused for good (a conflicting decision id, invalid content, an outcome
         for an unknown decision), with the reason. Kept in the spool file; never resent."""
         return self._spool.dead_letters()
+
+    def _open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"this MemClient ({self.agent_id}) is closed: make a new one to log more")
 
     def close(self, timeout: float = 10.0) -> None:
         """Flush for at most `timeout` seconds, then stop the sender. What could not be sent stays
@@ -288,7 +296,9 @@ class MemClient:
             self._agent_path("ratelimits", source, "consume"),
             json=body,
             answers=frozenset({429}),
-            retry_if=lambda error: is_transient(error) and getattr(error, "status", 0) != 429,
+            # Only when the server answered that it did not serve the call: after a lost reply the
+            # units may have been taken already, and a retry would charge them twice.
+            retry_if=lambda error: isinstance(error, ApiError) and error.status in (502, 503, 504),
         )
         return models.RateLimit.model_validate(response.json())
 
@@ -296,13 +306,16 @@ class MemClient:
 
     def get_config(self) -> models.Config:
         """The agent's current configuration; unchanged since the last call costs a 304."""
-        headers = {"If-None-Match": self._config_etag} if self._config_etag else None
+        with self._config_lock:  # the cached config and its ETag change together
+            cached, etag = self._config, self._config_etag
+        headers = {"If-None-Match": etag} if etag and cached is not None else None
         response = self._http.call("GET", self._agent_path("config"), headers=headers)
-        if response.status_code == 304 and self._config is not None:
-            return self._config
-        self._config = models.Config.model_validate(response.json())
-        self._config_etag = response.headers.get("ETag")
-        return self._config
+        if response.status_code == 304 and cached is not None:
+            return cached
+        config = models.Config.model_validate(response.json())
+        with self._config_lock:
+            self._config, self._config_etag = config, response.headers.get("ETag")
+        return config
 
     def patterns(
         self,

@@ -23,18 +23,29 @@ DECISIONS_PATH = "/api/v1/decisions/"
 MAX_BATCH = 100
 
 
+def _is_verdict(error: BaseException) -> bool:
+    """An answer from the API itself about this request: its JSON error body carries a code. A
+    proxy's error page, a wrong base URL or a server that is not memsite says nothing about the
+    operation, so it is never a reason to give one up."""
+    return isinstance(error, ApiError) and error.code != "error" and 400 <= error.status < 500
+
+
 def _retry_batch(error: BaseException) -> bool:
-    """Besides transient failures, keep a batch on 401/403: a wrong or revoked token refuses
-    every decision alike, and dropping them all would lose the log; a client restarted with the
-    right token sends them."""
-    return is_transient(error) or (isinstance(error, ApiError) and error.status in (401, 403))
+    """The API judges each decision of a batch in its answer (207), so a refusal of the whole
+    request is about the request: a wrong or revoked token (401/403), a wrong URL, a proxy. Keep
+    the batch and retry; dropping it would lose the log, and a client restarted with the right
+    settings sends it. Only a 413 (too large together) is final: the batch is split."""
+    if is_transient(error):
+        return True
+    return isinstance(error, ApiError) and not (error.status == 413 and _is_verdict(error))
 
 
 def _retry_outcome(error: BaseException) -> bool:
-    """401 as for batches; stale_version means concurrent reports raced, so trying again is right."""
-    return is_transient(error) or (
-        isinstance(error, ApiError) and (error.status == 401 or error.code == "stale_version")
-    )
+    """Final only when the API itself refused this outcome (not your decision, no such decision,
+    invalid); 401 as for batches; stale_version means concurrent reports raced: try again."""
+    if is_transient(error) or not _is_verdict(error):
+        return True
+    return error.status == 401 or error.code == "stale_version"
 
 
 class Sender:

@@ -10,6 +10,7 @@ One client (one process) per spool file: the rows are not claimed, so two sender
 would send the same rows twice (harmless for the API, which de-duplicates by id, but wasteful).
 """
 
+import fcntl
 import json
 import sqlite3
 import threading
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS dead (
 );
 CREATE INDEX IF NOT EXISTS dead_by_key ON dead (kind, key);
 """
+
+
+class SpoolInUse(Exception):
+    """Another client (in this or another process) has the spool file open."""
 
 
 class SpoolFull(Exception):
@@ -73,6 +78,16 @@ class Spool:
         self.path = Path(path)
         self.max_items = max_items
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One client per spool: two senders draining one file would resend each other's operations,
+        # and an old outcome resent after a correction would overwrite the correction.
+        self._owner = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115 - held until close
+        try:
+            fcntl.flock(self._owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._owner.close()
+            raise SpoolInUse(
+                f"the memclient spool {self.path} is in use by another client: give each client its own spool_path"
+            ) from None
         self._lock = threading.Lock()
         # Autocommit (isolation_level=None): each statement is its own transaction unless we open
         # one, so nothing stays uncommitted when the process dies.
@@ -145,3 +160,4 @@ class Spool:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._owner.close()  # releases the file lock

@@ -32,13 +32,18 @@ class Simulation:
     def logged(self) -> int:
         return sum(agent.logged for agent in self.agents)
 
-    def backfill(self, days: float, *, progress: Callable[[str], None] = logger.info) -> int:
+    def backfill(
+        self, days: float, *, progress: Callable[[str], None] = logger.info, stop: threading.Event | None = None
+    ) -> int:
         """`days` of ten-minute cycles ending now, every outcome whose horizon has passed included;
         returns the decisions logged. Sent in batches by each client's spool."""
         now = datetime.now(UTC)
         at, end = now - timedelta(days=days), now
         cycles = int((end - at) / CYCLE)
         for number in range(1, cycles + 1):
+            if stop is not None and stop.is_set():
+                progress(f"backfill: stopped at day {number / 144:.1f}; what was logged is kept")
+                break
             tick = self.market.step(at)
             for agent in self.agents:
                 agent.cycle(tick, now)

@@ -102,6 +102,8 @@ class Scripted:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     forward: bool = False
+    body: bytes = b'{"detail": "scripted", "code": "unavailable", "fields": {}}'
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -147,8 +149,8 @@ class ScriptedProxy:
         if scripted and scripted.forward:
             self._forward(handler, body)
         if scripted:
-            payload = b'{"detail": "scripted", "code": "unavailable", "fields": {}}'
-            self._reply(handler, scripted.status, scripted.headers | {"Content-Type": "application/json"}, payload)
+            headers = scripted.headers | {"Content-Type": scripted.content_type}
+            self._reply(handler, scripted.status, headers, scripted.body)
             return
         status, headers, payload = self._forward(handler, body)
         self._reply(handler, status, headers, payload)

@@ -41,6 +41,7 @@ def test_a_restarted_client_replays_the_spool_exactly_once(team, make_client, de
 
     assert after.pending() == 0
     assert_stored_once(stored_decisions(hunter), ids, 10)
+    after.close()
     assert make_client(hunter, spool="hunter").flush(timeout=5) == 0
 
 
@@ -77,6 +78,22 @@ def test_an_outage_loses_nothing(team, make_client, proxy, stored_decisions):
 
     assert client.pending() == 0
     assert_stored_once(stored_decisions(hunter), ids, 15)
+
+
+def test_an_answer_that_is_not_the_apis_buries_nothing(team, make_client, proxy, stored_decisions):
+    """A proxy's 404 page (a wrong path, a half-deployed server) says nothing about the decisions:
+    they stay spooled and go once the API answers, none of them in the dead letters."""
+    hunter = team["market-hunter"]
+    not_found = Scripted(404, body=b"<html><h1>Not Found</h1></html>", content_type="text/html")
+    proxy.script = [not_found, not_found, not_found]
+    client = make_client(hunter, base_url=proxy.url, max_retry_wait=0.3)
+    ids = log_some(client, 3)
+
+    client.flush(timeout=20)
+
+    assert [seen.status for seen in proxy.requests("POST", "/api/v1/decisions/")][:3] == [404, 404, 404]
+    assert client.dead_letters() == []
+    assert_stored_once(stored_decisions(hunter), ids, 3)
 
 
 def test_a_503_with_retry_after_is_honoured(team, make_client, proxy, api):
@@ -173,3 +190,24 @@ def test_the_token_never_reaches_the_log(team, make_client, dead_url, caplog):
 
     assert "failed" in caplog.text
     assert hunter.token not in caplog.text
+
+
+def test_one_spool_file_serves_one_client_at_a_time(team, make_client):
+    from memclient import SpoolInUse
+
+    hunter = team["market-hunter"]
+    first = make_client(hunter, spool="shared")
+
+    with pytest.raises(SpoolInUse, match="in use by another client"):
+        make_client(hunter, spool="shared")
+    first.close()
+    again = make_client(hunter, spool="shared")  # released on close
+    assert again.pending() == 0
+
+
+def test_logging_after_close_is_a_clear_error(team, make_client):
+    client = make_client(team["market-hunter"])
+    client.close()
+
+    with pytest.raises(RuntimeError, match="is closed"):
+        client.log_decision(type="RISK_ASSESSMENT", context={})

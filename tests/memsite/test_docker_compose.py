@@ -39,7 +39,7 @@ def test_the_commands_are_the_procfiles():
     assert "celery --app memsite worker" in services["worker"]["command"]
     assert "celery --app memsite beat" in services["beat"]["command"]
     assert "manage.py simulate" in services["team"]["command"]
-    assert services["web"]["ports"] == ["8000:8000"]
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]  # demo logins stay on this machine
     port = services["dynamodb"]["command"][services["dynamodb"]["command"].index("--port") + 1]
     assert services["web"]["environment"]["AWS_ENDPOINT_URL_DYNAMODB"].endswith(f":{port}")
 

@@ -1,5 +1,8 @@
-"""The simulated team, end to end: a week of history through memclient and the batch API, then a
-consolidation; the learner must find each planted probability (within ±0.05) from outcomes alone."""
+"""The simulated team, end to end: two weeks of history through memclient and the batch API, then a
+consolidation; the learner must find each planted probability (within ±0.05) from outcomes alone.
+
+Two weeks give every planted effect 400 or more decisions, so ±0.05 is over three standard errors:
+the check does not hang on the luck of one seed."""
 
 import pytest
 from ulid import ULID
@@ -32,7 +35,7 @@ def own_tables(storage_settings):
     definitions_import(entries=builtins, editor=Editor(label="test", may_edit=True))
 
 
-def test_a_week_of_history_teaches_each_planted_probability(live_server, own_tables, tmp_path):
+def test_two_weeks_of_history_teach_each_planted_probability(live_server, own_tables, tmp_path):
     clients = {
         agent_id: MemClient(
             base_url=live_server.url,
@@ -44,19 +47,20 @@ def test_a_week_of_history_teaches_each_planted_probability(live_server, own_tab
     }
     simulation = Simulation(clients, seed=SEED)
 
-    logged = simulation.backfill(7, progress=lambda line: None)
+    logged = simulation.backfill(14, progress=lambda line: None)
     for client in clients.values():
         client.flush(timeout=600)
         client.close()
     for agent_id in TEAM:
         assert consolidation.consolidate_agent(agent_id).status == "succeeded"
 
-    assert logged > 5000
+    assert logged > 10_000
     learned = {effect.pattern_id: repo.state_find(effect.pattern_id, SHARED).state for effect in effects.PLANTED}
     report = {p: (round(s.confidence, 3), s.support) for p, s in learned.items()}
     for effect in effects.PLANTED:
-        assert learned[effect.pattern_id].support >= 200, report
+        assert learned[effect.pattern_id].support >= 400, report
         assert learned[effect.pattern_id].confidence == pytest.approx(effect.probability, abs=0.05), report
+    print(report)
 
 
 def test_the_market_is_reproducible_from_its_seed():

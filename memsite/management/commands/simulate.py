@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from agents.models import AgentToken
 from agents.services import agent_create, agent_token_issue, hash_token
 from decisions.selectors import DecisionFilter, decision_list
-from memclient import MemClient
+from memclient import FlushTimeout, MemClient
 from simulator.run import Simulation
 from simulator.team import HUNTER, TEAM
 
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             if backfill_days:
-                self._backfill(simulation, clients, backfill_days)
+                self._backfill(simulation, clients, backfill_days, folder / "backfill.done", stop)
             if not options["no_live"]:
                 self.stdout.write(f"live: one cycle every {speed:g} s; Ctrl-C stops")
                 simulation.live(seconds_per_cycle=speed, cycles=options["cycles"], stop=stop)
@@ -73,18 +73,26 @@ class Command(BaseCommand):
                 client.close()
         self.stdout.write(f"done: {simulation.logged} decisions logged")
 
-    def _backfill(self, simulation: Simulation, clients: dict[str, MemClient], days: float) -> None:
+    def _backfill(
+        self, simulation: Simulation, clients: dict[str, MemClient], days: float, done: Path, stop: threading.Event
+    ) -> None:
+        """Once per store: not when a backfill finished before, the team has history, or an earlier
+        run's decisions are still spooled (they are being replayed)."""
         until = datetime.now(UTC)
         logged, _ = decision_list(filters=DecisionFilter(agent=HUNTER, since=until - timedelta(days=90), limit=1))
-        if logged:
-            self.stdout.write("backfill skipped: the team has logged decisions already (its history is kept)")
+        if done.exists() or logged or any(client.pending() for client in clients.values()):
+            self.stdout.write("backfill skipped: the team has history already (it is kept)")
             return
         self.stdout.write(f"backfill: {days:g} days of ten-minute cycles through the batch API ...")
         started = time.monotonic()
-        simulation.backfill(days, progress=self.stdout.write)
-        for client in clients.values():
-            client.flush(timeout=600)
-        self.stdout.write(f"backfill: {simulation.logged} decisions stored in {time.monotonic() - started:.0f} s")
+        simulation.backfill(days, progress=self.stdout.write, stop=stop)
+        try:
+            for client in clients.values():
+                client.flush(timeout=600)
+        except FlushTimeout as timeout:
+            self.stderr.write(f"backfill: the API is slow or down ({timeout}); the spool sends the rest later")
+        done.write_text(datetime.now(UTC).isoformat())
+        self.stdout.write(f"backfill: {simulation.logged} decisions in {time.monotonic() - started:.0f} s")
         self._consolidate_soon()
 
     def _consolidate_soon(self) -> None:
@@ -112,8 +120,11 @@ class Command(BaseCommand):
             changed = True
             self.stdout.write(f"agent {agent_id}: token {issued.token}")
         if changed:
-            path.write_text(json.dumps(tokens, indent=2))
-            os.chmod(path, 0o600)
+            # Written whole and private from the first byte: a crash leaves the old file or the new.
+            draft = path.with_suffix(".tmp")
+            with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+                json.dump(tokens, handle, indent=2)
+            draft.replace(path)
             self.stdout.write(f"tokens kept in {path} (shown once)")
         return tokens
 
