@@ -11,7 +11,9 @@ def build_client(config: StorageConfig):  # -> botocore DynamoDB client (its typ
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
         retries={"mode": "standard", "max_attempts": config.max_attempts},
-        max_pool_connections=20,
+        # One client serves every thread of a process, and a batch request fans out eight calls
+        # at once: room for several such requests together without reopening connections.
+        max_pool_connections=64,
         tcp_keepalive=True,
     )
     credentials = {}

@@ -1,8 +1,8 @@
 """The simulated team, end to end: two weeks of history through memclient and the batch API, then a
 consolidation; the learner must find each planted probability (within ±0.05) from outcomes alone.
 
-Two weeks give every planted effect 400 or more decisions, so ±0.05 is over three standard errors:
-the check does not hang on the luck of one seed."""
+Two weeks give every planted effect 300 or more decisions (most over a thousand), so ±0.05 is at
+least 2.4 standard errors: the check does not hang on the luck of one seed."""
 
 import pytest
 from ulid import ULID
@@ -56,11 +56,10 @@ def test_two_weeks_of_history_teach_each_planted_probability(live_server, own_ta
 
     assert logged > 10_000
     learned = {effect.pattern_id: repo.state_find(effect.pattern_id, SHARED).state for effect in effects.PLANTED}
-    report = {p: (round(s.confidence, 3), s.support) for p, s in learned.items()}
+    report = "; ".join(f"{p}: {s.confidence:.3f} of {s.support}" for p, s in learned.items())
     for effect in effects.PLANTED:
-        assert learned[effect.pattern_id].support >= 400, report
+        assert learned[effect.pattern_id].support >= 300, report
         assert learned[effect.pattern_id].confidence == pytest.approx(effect.probability, abs=0.05), report
-    print(report)
 
 
 def test_the_market_is_reproducible_from_its_seed():
