@@ -11,7 +11,10 @@ from memsite.roles import user_role
 
 class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
-        # The interactive API docs are a page for people; the rest of /api/ is for clients.
+        # The interactive API docs are a page for people; the rest of /api/ is for clients, and
+        # health checks are for load balancers, which do not log in.
+        if request.path_info.startswith("/health/"):
+            return None
         if request.path_info.startswith("/api/") and request.path_info != "/api/docs/":
             return None
         refused = super().process_view(request, view_func, view_args, view_kwargs)

@@ -27,6 +27,13 @@ SCHEDULE = (
         every_seconds=600,
         description="Fold new decisions and outcomes into patterns and strategies, one task per agent.",
     ),
+    # Proves beat and a worker are alive: readiness (/health/ready) reports its age.
+    Entry(
+        name="worker heartbeat",
+        task="memsite.tasks.worker_heartbeat",
+        every_seconds=30,
+        description="Beat sends it, a worker stores the time in Redis; /health/ready reports how old it is.",
+    ),
     # Archetypes are clusters over a week of market contexts: hourly is fresh enough and cheap.
     Entry(
         name="rebuild archetypes",

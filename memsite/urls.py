@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from decisions.views import overview
+from memsite.status import health
 from memsite.status.views import status_page
 from patterns.views import ops_page
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("patterns/", include("patterns.page_urls")),
     path("status/", status_page, name="status"),
     path("ops/", ops_page, name="ops"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(extra_context={"debug_login": settings.DEBUG}),

@@ -2,6 +2,7 @@
 so one service down still leaves a page that says what is wrong."""
 
 import re
+import time
 from dataclasses import dataclass
 
 import redis
@@ -62,3 +63,29 @@ def redis_status() -> RedisStatus:
         return RedisStatus(url=shown, reachable=True, detail=f"Redis {info.get('redis_version', '?')}")
     except redis.RedisError as exc:
         return RedisStatus(url=shown, reachable=False, detail=str(exc))
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    alive: bool
+    last_heartbeat_age_seconds: float | None
+    detail: str
+
+
+def worker_status() -> WorkerStatus:
+    """How long ago a worker last ran the heartbeat task that beat sends every 30 seconds."""
+    from memsite.tasks import HEARTBEAT_KEY, HEARTBEAT_TTL_SECONDS
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+        stamp = client.get(HEARTBEAT_KEY)
+    except redis.RedisError as exc:
+        return WorkerStatus(alive=False, last_heartbeat_age_seconds=None, detail=f"Redis: {exc}")
+    if stamp is None:
+        return WorkerStatus(
+            alive=False,
+            last_heartbeat_age_seconds=None,
+            detail=f"no worker heartbeat in the last {HEARTBEAT_TTL_SECONDS} s: are the worker and beat running?",
+        )
+    age = max(time.time() - float(stamp), 0.0)
+    return WorkerStatus(alive=True, last_heartbeat_age_seconds=round(age, 1), detail=f"last heartbeat {age:.0f} s ago")
