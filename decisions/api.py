@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from decisions import selectors, services
 from decisions.schemas import BatchResult, Decision, DecisionIn, OutcomeIn
+from memsite import log_context
 from memsite.api.permissions import IsTeamMember, is_agent
 from memsite.errors import PayloadTooLarge, PermissionDenied
 from memsite.roles import has_role
@@ -113,6 +114,7 @@ class DecisionDetailApi(APIView):
 
     @extend_schema(operation_id="decisions_retrieve", responses={200: Decision, **ERRORS})
     def get(self, request: Request, decision_id: str) -> Response:
+        log_context.decision_id.set(decision_id[:40])
         return Response(decision_json(selectors.decision_get(decision_id=decision_id)))
 
 
@@ -127,5 +129,6 @@ class DecisionOutcomeApi(APIView):
         responses={200: Decision, **ERRORS},
     )
     def post(self, request: Request, decision_id: str) -> Response:
+        log_context.decision_id.set(decision_id[:40])
         _, decision = services.decision_outcome_set(decision_id=decision_id, raw=request.data, actor=actor_for(request))
         return Response(decision_json(decision))

@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from agents.selectors import agent_for_token
+from memsite import log_context
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class AgentTokenAuthentication(authentication.BaseAuthentication):
         agent_id = agent_for_token(header[1])
         if agent_id is None:
             raise exceptions.AuthenticationFailed("unknown or revoked token")
+        log_context.agent_id.set(agent_id)  # every log line of this request names the agent
         return AgentPrincipal(agent_id=agent_id), header[1]
 
     def authenticate_header(self, request) -> str:
