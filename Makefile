@@ -38,7 +38,10 @@ var:
 # Starts dynalite (data under var/), migrates, creates the tables and serves
 # http://127.0.0.1:8000/ until Ctrl-C.
 run: export DEBUG ?= 1
+# Web, worker and beat processes each count metrics; /metrics adds up what they write here.
+run: export PROMETHEUS_MULTIPROC_DIR = $(CURDIR)/var/prometheus
 run: setup var
+	@rm -rf var/prometheus && mkdir -p var/prometheus
 	honcho start
 
 test: setup browser

@@ -25,7 +25,7 @@ from agents.schemas import (
     RateDecision,
     StateSlot,
 )
-from memsite import storage
+from memsite import metrics, storage
 from memsite.errors import (
     AlreadyExists,
     DoesNotExist,
@@ -137,6 +137,9 @@ class HeartbeatIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     interval_seconds: int = Field(default=600, ge=1, le=86400)
     status: str | None = Field(default=None, max_length=200)
+    spool_pending: int | None = Field(
+        default=None, ge=0, description="operations waiting in the agent's client spool (a metric)"
+    )
 
 
 def heartbeat_record(*, agent_id: str, raw: Any, writer: Writer) -> Heartbeat:
@@ -147,6 +150,8 @@ def heartbeat_record(*, agent_id: str, raw: Any, writer: Writer) -> Heartbeat:
         repository.heartbeat_record(agent_id, beat)
     except storage.NotFound:
         raise DoesNotExist(f"no agent {agent_id}: register it with manage.py agent_create") from None
+    if data.spool_pending is not None:
+        metrics.SPOOL_PENDING.labels(agent_id).set(data.spool_pending)
     return beat
 
 

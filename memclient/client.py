@@ -342,7 +342,10 @@ class MemClient:
     # Liveness and state.
 
     def heartbeat(self, interval_seconds: int | None = None, status: str | None = None) -> models.Heartbeat:
-        body = models.HeartbeatIn(interval_seconds=interval_seconds, status=status).to_json()
+        # The spool's backlog rides along, so operators see an agent that cannot deliver.
+        body = models.HeartbeatIn(
+            interval_seconds=interval_seconds, status=status, spool_pending=self.pending()
+        ).to_json()
         response = self._http.call("POST", self._agent_path("heartbeat"), json=body)
         return models.Heartbeat.model_validate(response.json())
 

@@ -85,6 +85,7 @@ class ConsumeIn(_Request):
 class HeartbeatIn(_Request):
     interval_seconds: int | None = Field(default=None, ge=1, le=86400)
     status: str | None = Field(default=None, max_length=200)
+    spool_pending: int | None = Field(default=None, ge=0)
 
 
 class SimilarIn(_Request):

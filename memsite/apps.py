@@ -6,3 +6,8 @@ class MemsiteConfig(AppConfig):
 
     name = "memsite"
     verbose_name = "memsite"
+
+    def ready(self) -> None:
+        from memsite import metrics
+
+        metrics.install()

@@ -13,8 +13,8 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
         # The interactive API docs are a page for people; the rest of /api/ is for clients, and
         # health checks are for load balancers, which do not log in.
-        if request.path_info.startswith("/health/"):
-            return None
+        if request.path_info.startswith("/health/") or request.path_info == "/metrics":
+            return None  # /metrics checks its own token or admin login
         if request.path_info.startswith("/api/") and request.path_info != "/api/docs/":
             return None
         refused = super().process_view(request, view_func, view_args, view_kwargs)

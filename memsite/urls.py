@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from decisions.views import overview
 from memsite.status import health
+from memsite.status.metrics_view import metrics_view
 from memsite.status.views import status_page
 from patterns.views import ops_page
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("status/", status_page, name="status"),
     path("ops/", ops_page, name="ops"),
     path("health/live", health.live, name="health-live"),
+    path("metrics", metrics_view, name="metrics"),
     path("health/ready", health.ready, name="health-ready"),
     path(
         "accounts/login/",

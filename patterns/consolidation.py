@@ -22,7 +22,7 @@ from django.conf import settings
 from ulid import ULID
 
 from decisions import repository as decision_repository
-from memsite import storage
+from memsite import metrics, storage
 from patterns import learner, strategies
 from patterns import memory_repository as repo
 from patterns import repository as definition_repository
@@ -100,6 +100,8 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
         run.finished_at = datetime.now(UTC)
         repo.run_save(run)
         repo.lease_release(agent_id, owner=run.run_id)
+        metrics.CONSOLIDATION_RUNS.labels(run.status).inc()
+        metrics.CONSOLIDATION_DECISIONS.inc(run.decisions_counted)
     return run
 
 

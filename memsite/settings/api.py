@@ -1,5 +1,7 @@
 """Django REST framework and the OpenAPI schema."""
 
+from memsite.env import env_optional
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -39,3 +41,6 @@ SPECTACULAR_SETTINGS = {
         "ConsolidationRunStatusEnum": ["running", "succeeded", "failed", "skipped", "interrupted"],
     },
 }
+
+# /metrics: the Prometheus scraper sends "Authorization: Bearer <METRICS_TOKEN>". Unset: admins only.
+METRICS_TOKEN = env_optional("METRICS_TOKEN")

@@ -20,7 +20,7 @@ from memsite.storage.errors import (
     TooLarge,
     Unavailable,
 )
-from memsite.storage.gateway import Gateway
+from memsite.storage.gateway import Gateway, observe
 from memsite.storage.paging import Page, SortCondition
 from memsite.storage.table import PutResult, Table
 from memsite.storage.tables import ALL_TABLES, TableSpec
@@ -47,6 +47,7 @@ __all__ = [
     "Unavailable",
     "gateway",
     "meter",
+    "observe",
     "reset",
     "table",
 ]

@@ -7,6 +7,8 @@ error code), and consumed capacity is asked for and metered.
 import logging
 import re
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import (
@@ -69,6 +71,17 @@ def translate_client_error(exc: ClientError, operation: str) -> StorageError:
     return StorageError(f"{operation} failed: {code}: {message}", **context)
 
 
+# Called after every storage call with (operation, seconds, error code or None): how metrics see
+# the storage layer without the storage layer knowing about metrics.
+Observer = Callable[[str, float, str | None], None]
+_observers: list[Observer] = []
+
+
+def observe(observer: Observer) -> None:
+    if observer not in _observers:
+        _observers.append(observer)
+
+
 class Gateway:
     """One DynamoDB client (built lazily, injectable) and the meter of what it consumed."""
 
@@ -87,6 +100,17 @@ class Gateway:
         return self._client
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        started, failure = time.perf_counter(), None
+        try:
+            return self._call(operation, **params)
+        except StorageError as error:
+            failure = error.aws_code or type(error).__name__
+            raise
+        finally:
+            for observer in _observers:
+                observer(operation, time.perf_counter() - started, failure)
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         if operation in METERED_OPERATIONS:
             params.setdefault("ReturnConsumedCapacity", "INDEXES")
         method = getattr(self.client, _method_name(operation))

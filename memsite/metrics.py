@@ -1,0 +1,73 @@
+"""Prometheus metrics: requests, latencies, storage calls and errors, consolidation runs, and
+the spool backlogs agents report with their heartbeats.
+
+Under gunicorn and Celery several processes count; with PROMETHEUS_MULTIPROC_DIR set (make run
+sets it) each writes its samples there and /metrics adds them up (prometheus_client's
+multiprocess mode)."""
+
+import os
+import time
+
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+from memsite import storage
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+REQUESTS = Counter("memsite_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+REQUEST_SECONDS = Histogram(
+    "memsite_http_request_duration_seconds", "Time to answer a request", ["route"], buckets=LATENCY_BUCKETS
+)
+STORAGE_CALLS = Counter("memsite_storage_calls_total", "DynamoDB calls", ["operation"])
+STORAGE_ERRORS = Counter("memsite_storage_errors_total", "DynamoDB calls that failed", ["operation", "error"])
+STORAGE_SECONDS = Histogram(
+    "memsite_storage_call_duration_seconds",
+    "DynamoDB call time, retries included",
+    ["operation"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSOLIDATION_RUNS = Counter("memsite_consolidation_runs_total", "Consolidation runs by how they ended", ["status"])
+CONSOLIDATION_DECISIONS = Counter("memsite_consolidation_decisions_counted_total", "Decisions counted into patterns")
+SPOOL_PENDING = Gauge(
+    "memsite_client_spool_pending",
+    "Operations waiting in an agent's memclient spool, as its last heartbeat said",
+    ["agent_id"],
+    multiprocess_mode="mostrecent",
+)
+
+
+def _storage_call(operation: str, seconds: float, error: str | None) -> None:
+    STORAGE_CALLS.labels(operation).inc()
+    STORAGE_SECONDS.labels(operation).observe(seconds)
+    if error:
+        STORAGE_ERRORS.labels(operation, error).inc()
+
+
+def install() -> None:
+    storage.observe(_storage_call)
+
+
+def exposition() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every request by its URL pattern (not its path: ids would explode the
+    label space)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = f"/{match.route}" if match and match.route else "unmatched"
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+        return response
