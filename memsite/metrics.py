@@ -7,11 +7,13 @@ multiprocess mode)."""
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 from memsite import storage
+from memsite.storage.capacity import WRITE_OPERATIONS
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -37,11 +39,22 @@ SPOOL_PENDING = Gauge(
 )
 
 
-def _storage_call(operation: str, seconds: float, error: str | None) -> None:
+CAPACITY_UNITS = Counter(
+    "memsite_storage_capacity_units_total",
+    "Request units DynamoDB reported consumed (the endpoint's own figures: dynalite counts the base table only)",
+    ["kind"],
+)
+
+
+def _storage_call(operation: str, seconds: float, error: str | None, consumed: Any) -> None:
     STORAGE_CALLS.labels(operation).inc()
     STORAGE_SECONDS.labels(operation).observe(seconds)
     if error:
         STORAGE_ERRORS.labels(operation, error).inc()
+    entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+    units = sum(float(entry.get("CapacityUnits", 0.0)) for entry in entries)
+    if units:
+        CAPACITY_UNITS.labels("write" if operation in WRITE_OPERATIONS else "read").inc(units)
 
 
 def install() -> None:

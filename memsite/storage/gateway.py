@@ -71,9 +71,10 @@ def translate_client_error(exc: ClientError, operation: str) -> StorageError:
     return StorageError(f"{operation} failed: {code}: {message}", **context)
 
 
-# Called after every storage call with (operation, seconds, error code or None): how metrics see
-# the storage layer without the storage layer knowing about metrics.
-Observer = Callable[[str, float, str | None], None]
+# Called after every storage call with (operation, seconds, error code or None, the
+# ConsumedCapacity it reported or None): how metrics see the storage layer without the storage
+# layer knowing about metrics.
+Observer = Callable[[str, float, str | None, Any], None]
 _observers: list[Observer] = []
 
 
@@ -100,15 +101,17 @@ class Gateway:
         return self._client
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        started, failure = time.perf_counter(), None
+        started, failure, consumed = time.perf_counter(), None, None
         try:
-            return self._call(operation, **params)
+            response = self._call(operation, **params)
+            consumed = response.get("ConsumedCapacity")
+            return response
         except StorageError as error:
             failure = error.aws_code or type(error).__name__
             raise
         finally:
             for observer in _observers:
-                observer(operation, time.perf_counter() - started, failure)
+                observer(operation, time.perf_counter() - started, failure, consumed)
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         if operation in METERED_OPERATIONS:

@@ -32,6 +32,8 @@ def test_requests_storage_calls_and_spool_backlogs_are_counted(as_person, carol,
     assert 'memsite_http_requests_total{method="GET",route="/api/v1/decisions/",status="200"}' in text
     assert 'memsite_storage_calls_total{operation="Query"}' in text
     assert 'memsite_client_spool_pending{agent_id="market-hunter"} 17.0' in text
+    assert 'memsite_storage_capacity_units_total{kind="write"}' in text  # the heartbeat's UpdateItem
+    assert 'memsite_storage_capacity_units_total{kind="read"}' in text
 
 
 @pytest.mark.parametrize("count", [-1, "many"])
