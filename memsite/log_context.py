@@ -21,6 +21,9 @@ class ContextFilter(logging.Filter):
     """Adds request_id, agent_id and decision_id to every record (None outside a request)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Django attaches the request to its own records; as a JSON field it would print the full
+        # URL, query string included.
+        record.__dict__.pop("request", None)
         record.request_id = request_id.get()
         record.agent_id = agent_id.get()
         record.decision_id = decision_id.get()

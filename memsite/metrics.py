@@ -5,6 +5,7 @@ Under gunicorn and Celery several processes count; with PROMETHEUS_MULTIPROC_DIR
 sets it) each writes its samples there and /metrics adds them up (prometheus_client's
 multiprocess mode)."""
 
+import logging
 import os
 import time
 from typing import Any
@@ -15,6 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from memsite import storage
 from memsite.storage.capacity import WRITE_OPERATIONS
 
+logger = logging.getLogger(__name__)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 REQUESTS = Counter("memsite_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -47,6 +50,13 @@ CAPACITY_UNITS = Counter(
 
 
 def _storage_call(operation: str, seconds: float, error: str | None, consumed: Any) -> None:
+    try:
+        _count_storage_call(operation, seconds, error, consumed)
+    except Exception:  # metrics must never fail a storage call
+        logger.exception("could not count a storage call")
+
+
+def _count_storage_call(operation: str, seconds: float, error: str | None, consumed: Any) -> None:
     STORAGE_CALLS.labels(operation).inc()
     STORAGE_SECONDS.labels(operation).observe(seconds)
     if error:
@@ -79,8 +89,12 @@ class RequestMetricsMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        route = f"/{match.route}" if match and match.route else "unmatched"
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+        try:
+            match = getattr(request, "resolver_match", None)
+            route = f"/{match.route}" if match and match.route else "unmatched"
+            method = request.method if request.method in KNOWN_METHODS else "other"  # any word is a method
+            REQUESTS.labels(method, route, str(response.status_code)).inc()
+            REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+        except Exception:  # metrics must never fail a request that was answered
+            logger.exception("could not count a request")
         return response

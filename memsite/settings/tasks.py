@@ -20,3 +20,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # run holds its agent's lease before another run may take over (renewed after every batch).
 CONSOLIDATION_BATCH_SIZE = env_int("CONSOLIDATION_BATCH_SIZE", 100, minimum=1, maximum=1000)
 CONSOLIDATION_LEASE_SECONDS = env_int("CONSOLIDATION_LEASE_SECONDS", 900, minimum=1)
+# Workers log through Django's LOGGING (JSON lines in production), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -87,5 +87,8 @@ def worker_status() -> WorkerStatus:
             last_heartbeat_age_seconds=None,
             detail=f"no worker heartbeat in the last {HEARTBEAT_TTL_SECONDS} s: are the worker and beat running?",
         )
-    age = max(time.time() - float(stamp), 0.0)
+    try:
+        age = max(time.time() - float(stamp), 0.0)
+    except ValueError:
+        return WorkerStatus(alive=False, last_heartbeat_age_seconds=None, detail="the heartbeat key holds no time")
     return WorkerStatus(alive=True, last_heartbeat_age_seconds=round(age, 1), detail=f"last heartbeat {age:.0f} s ago")

@@ -59,7 +59,8 @@ _meter = CapacityMeter()
 
 
 def gateway(role: Role = "request") -> Gateway:
-    """The process's gateway for `role` ("request": fail fast; "worker": retry longer)."""
+    """The process's gateway for `role` ("request": fail fast; "worker": retry longer; "probe":
+    one try within a second, for health checks)."""
     with _lock:
         if role not in _gateways:
             _gateways[role] = Gateway(StorageConfig.from_settings(role=role), meter=_meter)

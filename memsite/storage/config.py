@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Backend = Literal["embedded", "endpoint", "aws"]
-Role = Literal["request", "worker"]
+Role = Literal["request", "worker", "probe"]
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,23 @@ class StorageConfig:
         elif backend == "aws":
             endpoint_url = None
         attempts = settings.DYNAMODB_MAX_ATTEMPTS_WORKER if role == "worker" else settings.DYNAMODB_MAX_ATTEMPTS_REQUEST
+        # A health probe must answer within a probe's timeout even when DynamoDB hangs: one try,
+        # one second.
+        timeouts = (
+            (1.0, 1.0)
+            if role == "probe"
+            else (
+                settings.DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+                settings.DYNAMODB_READ_TIMEOUT_SECONDS,
+            )
+        )
         return cls(
             backend=backend,
             endpoint_url=endpoint_url,
             region=settings.AWS_REGION,
             table_prefix=settings.DYNAMODB_TABLE_PREFIX,
             cursor_secret=settings.SECRET_KEY,
-            connect_timeout=settings.DYNAMODB_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=settings.DYNAMODB_READ_TIMEOUT_SECONDS,
-            max_attempts=attempts,
+            connect_timeout=timeouts[0],
+            read_timeout=timeouts[1],
+            max_attempts=1 if role == "probe" else attempts,
         )

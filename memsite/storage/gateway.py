@@ -79,6 +79,7 @@ _observers: list[Observer] = []
 
 
 def observe(observer: Observer) -> None:
+    """Register `observer`; it must not raise (it runs in a `finally`)."""
     if observer not in _observers:
         _observers.append(observer)
 
@@ -108,6 +109,9 @@ class Gateway:
             return response
         except StorageError as error:
             failure = error.aws_code or type(error).__name__
+            raise
+        except Exception as error:
+            failure = type(error).__name__
             raise
         finally:
             for observer in _observers:

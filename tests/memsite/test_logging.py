@@ -47,3 +47,11 @@ def test_an_unsafe_request_id_is_replaced(client):
 
     assert response["X-Request-ID"] != "bad id\nwith newline"
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_the_json_line_carries_no_request_object(as_agent, json_lines):
+    as_agent("market-hunter").get("/api/v1/decisions/01ARZ3NDEKTSV4RRFFQ69G5FAV/?secret=1")
+
+    [line] = json_lines()
+    assert "request" not in line
+    assert "secret=1" not in json.dumps(line)

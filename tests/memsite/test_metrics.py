@@ -44,3 +44,12 @@ def test_a_bad_spool_count_is_400(as_agent, count):
 
     assert response.status_code == 400
     assert "spool_pending" in response.json()["fields"]
+
+
+def test_any_word_as_a_method_counts_as_other(client, as_person, carol):
+    client.generic("QWERTY", "/health/live")
+
+    text = as_person(carol).get("/metrics").content.decode()
+
+    assert 'method="QWERTY"' not in text
+    assert 'memsite_http_requests_total{method="other",route="/health/live",status="405"}' in text
