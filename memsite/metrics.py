@@ -8,6 +8,7 @@ multiprocess mode)."""
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
@@ -67,8 +68,43 @@ def _count_storage_call(operation: str, seconds: float, error: str | None, consu
         CAPACITY_UNITS.labels("write" if operation in WRITE_OPERATIONS else "read").inc(units)
 
 
+METERED_SINCE = Gauge(
+    "memsite_metered_since_seconds",
+    "When the earliest process still counting started (Unix time): the capacity counters' time base",
+    multiprocess_mode="min",
+)
+
+
 def install() -> None:
+    METERED_SINCE.set(time.time())
     storage.observe(_storage_call)
+
+
+@dataclass(frozen=True)
+class CapacityUsage:
+    read_units: float
+    write_units: float
+    since: float  # Unix time the counting started
+
+    @property
+    def seconds(self) -> float:
+        return max(time.time() - self.since, 1.0)
+
+
+def capacity_usage() -> CapacityUsage:
+    """Request units counted so far by every process (multiprocess: added up), and since when."""
+    registry = DEFAULT_REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    units, since = {"read": 0.0, "write": 0.0}, time.time()
+    for family in registry.collect():
+        for sample in family.samples:
+            if sample.name == "memsite_storage_capacity_units_total":
+                units[sample.labels["kind"]] += sample.value
+            elif sample.name == "memsite_metered_since_seconds" and sample.value:
+                since = min(since, sample.value)
+    return CapacityUsage(read_units=units["read"], write_units=units["write"], since=since)
 
 
 def exposition() -> bytes:

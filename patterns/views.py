@@ -16,6 +16,7 @@ from decisions.views import figure_data
 from memsite.errors import ApplicationError
 from memsite.roles import has_role
 from memsite.schedule import schedule_entries
+from memsite.status.selectors import cost_projection
 from patterns import charts, memory_selectors, selectors, services, tasks
 from patterns.schemas import PatternDefinitionIn
 
@@ -176,5 +177,10 @@ def ops_page(request: HttpRequest) -> HttpResponse:
                 "Run it in a shell: .venv/bin/python manage.py consolidate",
             )
         return redirect("ops")
-    context = {"runs": memory_selectors.run_list(limit=100), "schedule": schedule_entries(), "may_run": may_run}
+    context = {
+        "runs": memory_selectors.run_list(limit=100),
+        "schedule": schedule_entries(),
+        "may_run": may_run,
+        "cost": cost_projection(),
+    }
     return render(request, "patterns/ops.html", context)

@@ -4,12 +4,16 @@ so one service down still leaves a page that says what is wrong."""
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
 
 from memsite import storage
 from memsite.storage.provision import TableStatus, describe_tables
+
+if TYPE_CHECKING:
+    from memsite.metrics import CapacityUsage
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,50 @@ def worker_status() -> WorkerStatus:
     except ValueError:
         return WorkerStatus(alive=False, last_heartbeat_age_seconds=None, detail="the heartbeat key holds no time")
     return WorkerStatus(alive=True, last_heartbeat_age_seconds=round(age, 1), detail=f"last heartbeat {age:.0f} s ago")
+
+
+SECONDS_PER_MONTH = 30 * 86400
+
+
+@dataclass(frozen=True)
+class CostProjection:
+    read_units: float
+    write_units: float
+    since: float
+    seconds: float
+    monthly_usd: float
+    budget_usd: float
+    prices_taken: str
+    backend: str
+
+    @property
+    def budget_share(self) -> float:
+        return self.monthly_usd / self.budget_usd if self.budget_usd else 0.0
+
+
+def cost_projection(usage: "CapacityUsage | None" = None) -> CostProjection:
+    """Request units counted since the processes started, extended to a 30-day month at
+    on-demand prices: what the current traffic would cost in throughput (storage comes on top)."""
+    from memsite import metrics
+
+    usage = usage or metrics.capacity_usage()
+    prices = settings.DYNAMODB_PRICES
+    per_month = SECONDS_PER_MONTH / usage.seconds
+    monthly = (
+        per_month
+        * (
+            usage.read_units * prices["read_request_units_per_million"]
+            + usage.write_units * prices["write_request_units_per_million"]
+        )
+        / 1_000_000
+    )
+    return CostProjection(
+        read_units=usage.read_units,
+        write_units=usage.write_units,
+        since=usage.since,
+        seconds=usage.seconds,
+        monthly_usd=monthly,
+        budget_usd=settings.MONTHLY_BUDGET_USD,
+        prices_taken=prices["taken"],
+        backend=settings.DYNAMODB_BACKEND,
+    )

@@ -1,0 +1,41 @@
+"""The ops page's cost projection: counted request units extended to a month at on-demand prices."""
+
+import time
+
+import pytest
+
+from memsite.metrics import CapacityUsage
+from memsite.status.selectors import SECONDS_PER_MONTH, cost_projection
+
+
+def test_a_million_of_each_over_a_month_costs_the_two_prices(settings):
+    month_ago = time.time() - SECONDS_PER_MONTH
+    usage = CapacityUsage(read_units=1_000_000, write_units=1_000_000, since=month_ago)
+
+    projection = cost_projection(usage)
+
+    prices = settings.DYNAMODB_PRICES
+    expected = prices["read_request_units_per_million"] + prices["write_request_units_per_million"]
+    assert projection.monthly_usd == pytest.approx(expected, rel=1e-3)
+    assert projection.budget_share == pytest.approx(expected / 3.50, rel=1e-3)
+
+
+def test_a_day_of_traffic_is_extended_to_thirty(settings):
+    usage = CapacityUsage(read_units=0, write_units=100_000, since=time.time() - 86400)
+
+    projection = cost_projection(usage)
+
+    assert projection.monthly_usd == pytest.approx(
+        30 * 0.1 * settings.DYNAMODB_PRICES["write_request_units_per_million"], rel=1e-3
+    )
+
+
+def test_the_ops_page_shows_units_and_the_budget(client, carol, as_agent):
+    as_agent("market-hunter").post("/api/v1/agents/market-hunter/heartbeat/", {}, format="json")
+    client.force_login(carol)
+
+    page = client.get("/ops/").content.decode()
+
+    assert "projected per month" in page
+    assert "of the $3.50 budget" in page
+    assert "base tables only" in page  # the embedded dynalite's caveat
