@@ -4,6 +4,7 @@ so one service down still leaves a page that says what is wrong."""
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import redis
@@ -99,6 +100,8 @@ def worker_status() -> WorkerStatus:
 
 
 SECONDS_PER_MONTH = 30 * 86400
+# A shorter window would extend a burst (a backfill, a test run) to a whole month.
+MIN_PROJECTION_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,18 @@ class CostProjection:
     @property
     def budget_share(self) -> float:
         return self.monthly_usd / self.budget_usd if self.budget_usd else 0.0
+
+    @property
+    def since_at(self) -> datetime:
+        return datetime.fromtimestamp(self.since, UTC)
+
+    @property
+    def projectable(self) -> bool:
+        return self.seconds >= MIN_PROJECTION_SECONDS
+
+    @property
+    def minutes_to_wait(self) -> int:
+        return max(int((MIN_PROJECTION_SECONDS - self.seconds) / 60) + 1, 0)
 
 
 def cost_projection(usage: "CapacityUsage | None" = None) -> CostProjection:

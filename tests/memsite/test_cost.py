@@ -30,12 +30,18 @@ def test_a_day_of_traffic_is_extended_to_thirty(settings):
     )
 
 
-def test_the_ops_page_shows_units_and_the_budget(client, carol, as_agent):
+def test_a_short_window_is_not_projected():
+    assert not cost_projection(CapacityUsage(read_units=1e6, write_units=1e6, since=time.time() - 600)).projectable
+    assert cost_projection(CapacityUsage(read_units=1e6, write_units=1e6, since=time.time() - 3700)).projectable
+
+
+def test_the_ops_page_shows_units_and_waits_to_project(client, carol, as_agent):
     as_agent("market-hunter").post("/api/v1/agents/market-hunter/heartbeat/", {}, format="json")
     client.force_login(carol)
 
     page = client.get("/ops/").content.decode()
 
-    assert "projected per month" in page
-    assert "of the $3.50 budget" in page
-    assert "base tables only" in page  # the embedded dynalite's caveat
+    assert "write units" in page
+    assert "measuring" in page  # the test session has counted for less than an hour
+    assert "Budget: $3.50" in page
+    assert "base tables only" in page  # a local emulator's caveat
