@@ -15,7 +15,7 @@ from decisions import repository
 from decisions.schemas import RETENTION, Decision, DecisionType, ulid_validate
 from memsite import storage
 from memsite.errors import DoesNotExist, ValidationFailed
-from memsite.storage.codec import format_timestamp
+from memsite.storage.codec import format_timestamp, parse_timestamp
 
 MAX_PAGE = 500
 DEFAULT_WINDOW = timedelta(days=7)
@@ -130,7 +130,7 @@ def _cursor_wrap(filters: DecisionFilter, position: str) -> str:
 def _cursor_window(cursor: str) -> dict:
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        window = {name: datetime.fromisoformat(state[name].replace("Z", "+00:00")) for name in ("since", "until")}
+        window = {name: parse_timestamp(state[name]) for name in ("since", "until")}
         if any(moment.tzinfo is None for moment in window.values()):
             raise ValueError("naive time")
         return window | {"position": str(state["position"])}

@@ -146,28 +146,17 @@ def evolution_chart(versions: list[PatternVersion], *, activate_at: float) -> go
     return figure
 
 
+SUPPORT_TRACES = (
+    ("support (decisions counted)", "support", {"shape": "hv", "color": "#f28e2b"}),
+    ("decayed hits", "hits", {"color": "#59a14f", "dash": "dot"}),
+    ("decayed misses", "misses", {"color": "#e15759", "dash": "dot"}),
+)
+
+
 def support_chart(versions: list[PatternVersion]) -> go.Figure:
     figure = go.Figure()
-    figure.add_scatter(
-        name="support (decisions counted)",
-        mode="lines",
-        line={"shape": "hv", "color": "#f28e2b"},
-        x=[v.at for v in versions],
-        y=[v.support for v in versions],
-    )
-    figure.add_scatter(
-        name="decayed hits",
-        mode="lines",
-        line={"color": "#59a14f", "dash": "dot"},
-        x=[v.at for v in versions],
-        y=[v.hits for v in versions],
-    )
-    figure.add_scatter(
-        name="decayed misses",
-        mode="lines",
-        line={"color": "#e15759", "dash": "dot"},
-        x=[v.at for v in versions],
-        y=[v.misses for v in versions],
-    )
+    times = [v.at for v in versions]
+    for name, field, line in SUPPORT_TRACES:
+        figure.add_scatter(name=name, mode="lines", line=line, x=times, y=[getattr(v, field) for v in versions])
     figure.update_layout(chart_layout("Support and decayed counts", height=280, yaxis={"title": "decisions"}))
     return figure

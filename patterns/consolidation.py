@@ -23,6 +23,7 @@ from ulid import ULID
 
 from decisions import repository as decision_repository
 from memsite import metrics, storage
+from memsite.storage.codec import format_timestamp, parse_timestamp
 from patterns import learner, strategies
 from patterns import memory_repository as repo
 from patterns import repository as definition_repository
@@ -38,14 +39,6 @@ SAVE_ATTEMPTS = 8
 STRATEGY_KEY = "strategy"
 BATCH_BYTES = 150_000  # a batch is stored whole on one item (DynamoDB's limit: 400 KB)
 Progress = Callable[[ConsolidationRun], None]
-
-
-def _stamp(moment: datetime) -> str:
-    return storage.codec.format_timestamp(moment)
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progress | None = None) -> ConsolidationRun:
@@ -153,7 +146,7 @@ def _plan(
             if release:
                 items.append(item | {"learned": None})  # nothing (new) to count: it only leaves STM
             continue
-        stamp = _stamp(decision.timestamp)
+        stamp = format_timestamp(decision.timestamp)
         if learned is not None:  # a corrected outcome: take back what the old one counted
             for key, contribution in learned.contributions.items():
                 if key == STRATEGY_KEY:
@@ -245,7 +238,7 @@ def _fold_state(
         samples = {1: list(state.sample_hits), 0: list(state.sample_misses)}
         bins = {calibration_bin(b.low + 0.05): [b.decisions, b.hits] for b in state.calibration}
         for decision_id, stamp, hit, sign, bin_number in deltas:
-            at = _parse(stamp)
+            at = parse_timestamp(stamp)
             change = learner.evidence_add if sign > 0 else learner.evidence_remove
             evidence = change(evidence, at=at, hit=bool(hit), half_life_days=definition.half_life_days)
             counts = bins.setdefault(int(bin_number), [0, 0])
@@ -329,7 +322,7 @@ def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *,
             counts = stored.actions.setdefault(action, {"s": 0, "f": 0})
             name = "s" if success else "f"
             counts[name] = max(counts[name] + sign, 0)
-        stored.applied_batch, stored.updated_at = batch_id, _stamp(datetime.now(UTC))
+        stored.applied_batch, stored.updated_at = batch_id, format_timestamp(datetime.now(UTC))
         try:
             repo.strategy_save(stored)
             return

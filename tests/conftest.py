@@ -61,6 +61,14 @@ def storage_settings(settings) -> Iterator:
 
 
 @pytest.fixture
+def own_tables(storage_settings, unique) -> None:
+    """Tables of this test's own, for what reads across every agent (shared patterns, archetypes,
+    the overview): other tests' items in the session's tables would count too."""
+    storage_settings(DYNAMODB_TABLE_PREFIX=f"own{unique[-8:].lower()}_")
+    create_tables(storage.gateway("worker"), storage.ALL_TABLES)
+
+
+@pytest.fixture
 def unique() -> str:
     """A fresh id, so tests sharing the session's tables never see each other's items."""
     return str(ULID())

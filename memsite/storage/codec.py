@@ -92,6 +92,11 @@ def format_timestamp(moment: datetime, path: str = "timestamp") -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def parse_timestamp(text: str) -> datetime:
+    """The moment format_timestamp wrote (any ISO-8601 with a zone reads, "Z" included)."""
+    return datetime.fromisoformat(text)
+
+
 def _from_dynamo_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

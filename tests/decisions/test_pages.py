@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from ulid import ULID
 
-from memsite.storage.provision import create_tables
 from tests.decisions.test_api import URL, a_decision
 
 
@@ -70,11 +69,7 @@ def test_the_overview_shows_hourly_charts_and_the_latest_decisions(viewer, logge
     assert agent in html
 
 
-def test_the_overview_of_an_empty_system_says_how_to_start(viewer, storage_settings, unique):
-    from memsite import storage
-
-    storage_settings(DYNAMODB_TABLE_PREFIX=f"empty{unique[-6:].lower()}_")
-    create_tables(storage.gateway("worker"), storage.ALL_TABLES)
+def test_the_overview_of_an_empty_system_says_how_to_start(viewer, own_tables):
 
     html = viewer.get("/").content.decode()
 

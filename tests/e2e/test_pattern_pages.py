@@ -85,17 +85,10 @@ def test_strategies_and_ops_pages(logged_in: Page, memory):
     expect(logged_in.locator("table.runs")).to_contain_text(memory["agents"][0])
 
 
-def test_the_archetypes_page_shows_clusters_with_their_success_rates(
-    logged_in: Page, transactional_db, storage_settings
-):
+def test_the_archetypes_page_shows_clusters_with_their_success_rates(logged_in: Page, transactional_db, own_tables):
     """On tables of its own: archetypes are learned from every decision of the last week."""
     from decisions import services as decision_services
-    from memsite import storage
-    from memsite.storage.provision import create_tables
     from patterns.archetype_services import archetypes_rebuild
-
-    storage_settings(DYNAMODB_TABLE_PREFIX=f"e2earch{str(ULID())[-6:].lower()}_")
-    create_tables(storage.gateway("worker"), storage.ALL_TABLES)
 
     agent = f"arch-{str(ULID())[-8:].lower()}"
     agent_create(agent_id=agent)

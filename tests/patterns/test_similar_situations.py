@@ -8,8 +8,6 @@ import pytest
 from scipy.stats import beta
 from ulid import ULID
 
-from memsite import storage
-from memsite.storage.provision import create_tables
 from patterns import archetype_repository
 from patterns.archetype_schemas import Archetype, Member, OutcomeStats
 from patterns.archetype_services import MAX_MEMBERS, archetypes_rebuild
@@ -22,9 +20,8 @@ SQUEEZE_QUERY = {"funding_rate": 0.079, "volatility": 0.89, "whale_activity": Tr
 
 
 @pytest.fixture
-def empty_store(storage_settings, unique) -> None:
-    storage_settings(DYNAMODB_TABLE_PREFIX=f"arch{unique[-6:].lower()}_")
-    create_tables(storage.gateway("worker"), storage.ALL_TABLES)
+def empty_store(own_tables) -> None:
+    """Archetypes are learned from every decision stored: this test's only."""
 
 
 @pytest.fixture

@@ -2,36 +2,17 @@
 decisions, agents heartbeat, keep state and read long-term memory."""
 
 import pytest
-from ulid import ULID
 
 from agents.selectors import agent_get
-from agents.services import agent_create
 from decisions.selectors import DecisionFilter, decision_list
-from memclient import MemClient
-from memsite import storage
-from memsite.storage.provision import create_tables
 from signals.selectors import signal_feed
 from simulator.run import Simulation
 from simulator.team import EXECUTOR, HUNTER, RISK, TEAM
 
 
 @pytest.fixture
-def clients(live_server, storage_settings, tmp_path):
-    storage_settings(DYNAMODB_TABLE_PREFIX=f"live{str(ULID())[-6:].lower()}_")
-    create_tables(storage.gateway("worker"), storage.ALL_TABLES)
-    made = {
-        agent_id: MemClient(
-            base_url=live_server.url,
-            token=agent_create(agent_id=agent_id, name=name).token,
-            agent_id=agent_id,
-            spool_path=str(tmp_path / f"{agent_id}.sqlite3"),
-            flush_interval=0.05,
-        )
-        for agent_id, name in TEAM.items()
-    }
-    yield made
-    for client in made.values():
-        client.close()
+def clients(team_clients):
+    return team_clients(flush_interval=0.05)
 
 
 def test_live_cycles_talk_through_signals_and_report_outcomes_after_the_horizon(clients):
