@@ -3,7 +3,8 @@ the spool backlogs agents report with their heartbeats.
 
 Under gunicorn and Celery several processes count; with PROMETHEUS_MULTIPROC_DIR set (make run
 sets it) each writes its samples there and /metrics adds them up (prometheus_client's
-multiprocess mode)."""
+multiprocess mode). With METRICS_EMF on, the same events also go out as CloudWatch metric lines
+(memsite.emf)."""
 
 import logging
 import os
@@ -14,7 +15,7 @@ from typing import Any
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
-from memsite import storage
+from memsite import emf, storage
 from memsite.storage.capacity import WRITE_OPERATIONS
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,17 @@ METERED_SINCE = Gauge(
 def install() -> None:
     METERED_SINCE.set(time.time())
     storage.observe(_storage_call)
+    storage.observe(emf.storage_call)
+
+
+def consolidation_run(status: str, decisions_counted: int) -> None:
+    """Counts one consolidation run by how it ended."""
+    try:
+        CONSOLIDATION_RUNS.labels(status).inc()
+        CONSOLIDATION_DECISIONS.inc(decisions_counted)
+    except Exception:  # metrics must never fail the run they count
+        logger.exception("could not count a consolidation run")
+    emf.consolidation_run(status, decisions_counted)
 
 
 @dataclass(frozen=True)
@@ -129,8 +141,10 @@ class RequestMetricsMiddleware:
             match = getattr(request, "resolver_match", None)
             route = f"/{match.route}" if match and match.route else "unmatched"
             method = request.method if request.method in KNOWN_METHODS else "other"  # any word is a method
+            seconds = time.perf_counter() - started
             REQUESTS.labels(method, route, str(response.status_code)).inc()
-            REQUEST_SECONDS.labels(route).observe(time.perf_counter() - started)
+            REQUEST_SECONDS.labels(route).observe(seconds)
+            emf.request(route, response.status_code, seconds)
         except Exception:  # metrics must never fail a request that was answered
             logger.exception("could not count a request")
         return response

@@ -93,8 +93,7 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
         run.finished_at = datetime.now(UTC)
         repo.run_save(run)
         repo.lease_release(agent_id, owner=run.run_id)
-        metrics.CONSOLIDATION_RUNS.labels(run.status).inc()
-        metrics.CONSOLIDATION_DECISIONS.inc(run.decisions_counted)
+        metrics.consolidation_run(run.status, run.decisions_counted)
     return run
 
 

@@ -79,7 +79,7 @@ _observers: list[Observer] = []
 
 
 def observe(observer: Observer) -> None:
-    """Register `observer`; it must not raise (it runs in a `finally`)."""
+    """Register `observer` (several may be; each once). One that raises is logged and skipped."""
     if observer not in _observers:
         _observers.append(observer)
 
@@ -114,8 +114,12 @@ class Gateway:
             failure = type(error).__name__
             raise
         finally:
+            seconds = time.perf_counter() - started
             for observer in _observers:
-                observer(operation, time.perf_counter() - started, failure, consumed)
+                try:
+                    observer(operation, seconds, failure, consumed)
+                except Exception:  # an observer must never change what the call answers or raises
+                    logger.exception("storage observer %r failed", observer)
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         if operation in METERED_OPERATIONS:

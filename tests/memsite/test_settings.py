@@ -44,6 +44,8 @@ def test_without_debug_a_secret_key_is_required():
         ({"DYNAMODB_TABLE_PREFIX": "bad prefix!"}, "DYNAMODB_TABLE_PREFIX"),
         ({"AWS_ENDPOINT_URL_DYNAMODB": "localhost:8000"}, "AWS_ENDPOINT_URL_DYNAMODB"),
         ({"DATABASE_URL": "oracle://x"}, "DATABASE_URL"),
+        ({"METRICS_EMF": "ture"}, "METRICS_EMF"),
+        ({"METRICS_EMF_NAMESPACE": "AWS/DynamoDB"}, "METRICS_EMF_NAMESPACE"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(env, named):
