@@ -4,6 +4,7 @@ The mappers here are the only place that knows attribute names and key layout.
   decision  pk agent:{agent_id}#decision#{type}   sk {timestamp}#{decision_id}
   claim     pk decision#{decision_id}             sk CLAIM     (id -> key; first writer wins)
   rollup    pk rollup#{day}                       sk {HH}:{ten-minute slot}#{agent_id}   (counters, tokens)
+  lease     pk ingest#{agent_id}                  sk LEASE     (one ingest request at a time per agent)
 """
 
 import contextlib
@@ -90,6 +91,12 @@ def _to_item(decision: Decision) -> dict[str, Any]:
     )
 
 
+def stored_item(decision: Decision) -> dict[str, Any]:
+    """The item the decision is stored as (decoded form): for tools that compare the write path
+    with writing the same bytes directly (bench/)."""
+    return _to_item(decision)
+
+
 def stm_keys(decision: Decision) -> dict[str, str]:
     return {"stm_pk": f"stm#{decision.agent_id}", "stm_sk": sort_key(decision)}
 
@@ -105,7 +112,7 @@ class Claim:
     content_hash: str
 
 
-def _claim_item(decision: Decision) -> dict[str, Any]:
+def claim_item(decision: Decision) -> dict[str, Any]:
     key = main_key(decision)
     return claim_key(decision.decision_id) | {
         "main_pk": key["pk"],
@@ -128,15 +135,10 @@ def item_check(decision: Decision) -> None:
     encode_item(_to_item(decision))
 
 
-def claims_put(decisions: list[Decision]) -> list["Claim | None"]:
-    return parallel(claim, decisions)
-
-
-def claim(decision: Decision) -> Claim | None:
-    """Claim the decision's id. None when this call claimed it; else the claim already there
-    (the same content when its hash matches: a retry)."""
-    existing = _table().put_new_or_existing(_claim_item(decision))
-    return None if existing is None else _claim_from_item(existing)
+def claims_find(decision_ids: list[str]) -> dict[str, Claim]:
+    """The stored claims among `decision_ids`, by id (read consistently)."""
+    items = _table().batch_get([claim_key(decision_id) for decision_id in decision_ids], consistent=True)
+    return {claim.decision_id: claim for claim in map(_claim_from_item, items)}
 
 
 def claim_find(decision_id: str) -> Claim | None:
@@ -144,16 +146,26 @@ def claim_find(decision_id: str) -> Claim | None:
     return _claim_from_item(item) if item else None
 
 
-def _put_new(decision: Decision) -> bool:
-    try:
-        return _table().put_new(_to_item(decision)).created
-    except storage.Conflict:
-        return False  # stored already, by a retry or the first attempt, and maybe updated since
+def decisions_write(decisions: list[Decision], *, claims: bool, deadline: float | None) -> None:
+    """Write the decisions' items, and with `claims` their id claims, in batch requests. The
+    writes are unconditional: only the holder of the agent's ingest lease may call this, and no
+    request starts after `deadline` (the lease's safe end), so no late writer can overwrite an
+    item that a retry stored and an outcome changed since."""
+    items = [claim_item(decision) for decision in decisions] if claims else []
+    items += [_to_item(decision) for decision in decisions]
+    _table().batch_write(items, deadline=deadline)
 
 
-def decisions_put_new(decisions: list[Decision]) -> int:
-    """Store each decision unless its item exists; returns how many were written."""
-    return sum(parallel(_put_new, decisions))
+def _ingest_lease_key(agent_id: str) -> dict[str, str]:
+    return {"pk": f"ingest#{agent_id}", "sk": "LEASE"}
+
+
+def ingest_lease_take(agent_id: str, *, owner: str, seconds: int) -> bool:
+    return _table().lease_take(_ingest_lease_key(agent_id), owner=owner, seconds=seconds)
+
+
+def ingest_lease_release(agent_id: str, *, owner: str) -> None:
+    _table().lease_release(_ingest_lease_key(agent_id), owner=owner)
 
 
 def decisions_find(keys: list[dict[str, str]]) -> list[Decision]:
@@ -294,10 +306,13 @@ def rollups_apply(changes: list[RollupChange]) -> None:
     for change in changes:
         key = rollup_key(change.agent_id, change.moment)
         groups[(key["pk"], key["sk"])].append(change)
-    for group in groups.values():
-        if not _rollup_add(group) and len(group) > 1:
-            for change in group:
-                _rollup_add([change])
+    parallel(_rollup_group_add, list(groups.values()))
+
+
+def _rollup_group_add(group: list[RollupChange]) -> None:
+    if not _rollup_add(group) and len(group) > 1:
+        for change in group:
+            _rollup_add([change])
 
 
 def _rollup_add(changes: list[RollupChange]) -> bool:

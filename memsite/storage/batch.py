@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from memsite.storage.concurrency import PARALLEL_CALLS, parallel
 from memsite.storage.errors import Unavailable
 from memsite.storage.gateway import Gateway
 from memsite.storage.tables import PK, SK
@@ -40,25 +41,37 @@ def _unique_by_key(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(by_key.values())
 
 
-def write_all(gateway: Gateway, table_name: str, items: Iterable[dict[str, Any]]) -> int:
+def write_all(
+    gateway: Gateway, table_name: str, items: Iterable[dict[str, Any]], *, deadline: float | None = None
+) -> int:
     written = 0
-    for chunk in map(_unique_by_key, _chunks(items, WRITE_CHUNK)):
-        requests = [{"PutRequest": {"Item": item}} for item in chunk]
-        for round_number in range(MAX_ROUNDS):
-            response = gateway.call("BatchWriteItem", RequestItems={table_name: requests})
-            requests = response.get("UnprocessedItems", {}).get(table_name, [])
-            if not requests:
-                break
-            if round_number < MAX_ROUNDS - 1:
-                _backoff(round_number)
-        else:
-            raise Unavailable(
-                f"{len(requests)} items still unprocessed after {MAX_ROUNDS} attempts; "
-                f"{written + len(chunk) - len(requests)} were written",
-                operation="BatchWriteItem",
-            )
-        written += len(chunk)
+    # A window's chunks go out at once (the endpoint works on one while the next is prepared);
+    # windows go one after the other, so of two puts of one key the later still wins.
+    for window in _chunks(items, WRITE_CHUNK * PARALLEL_CALLS):
+        chunks = list(_chunks(_unique_by_key(window), WRITE_CHUNK))
+        written += sum(parallel(lambda chunk: _write_chunk(gateway, table_name, chunk, deadline), chunks))
     return written
+
+
+def _write_chunk(gateway: Gateway, table_name: str, chunk: list[dict[str, Any]], deadline: float | None) -> int:
+    requests = [{"PutRequest": {"Item": item}} for item in chunk]
+    for round_number in range(MAX_ROUNDS):
+        if deadline is not None and time.monotonic() > deadline:
+            raise Unavailable(
+                f"{len(requests)} items not written: the writer's time ran out; a retry completes the batch",
+                operation="BatchWriteItem",
+                retry_after=1,
+            )
+        response = gateway.call("BatchWriteItem", RequestItems={table_name: requests})
+        requests = response.get("UnprocessedItems", {}).get(table_name, [])
+        if not requests:
+            return len(chunk)
+        if round_number < MAX_ROUNDS - 1:
+            _backoff(round_number)
+    raise Unavailable(
+        f"{len(requests)} items still unprocessed after {MAX_ROUNDS} attempts",
+        operation="BatchWriteItem",
+    )
 
 
 def get_all(gateway: Gateway, table_name: str, keys: list[dict[str, Any]], *, consistent: bool) -> list[dict]:

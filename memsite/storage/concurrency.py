@@ -1,5 +1,6 @@
-"""Several single-item calls at once, for batches whose items each need a conditional write
-(which BatchWriteItem cannot do). boto3 clients are thread-safe."""
+"""Several calls at once: the chunks of a batch write, or single-item calls for batches whose
+items each need a conditional write (which BatchWriteItem cannot do). boto3 clients are
+thread-safe."""
 
 import contextvars
 from collections.abc import Callable

@@ -4,6 +4,7 @@ Repositories in the apps build on this; they pass and receive plain decoded dict
 (their mappers know the attribute names), never raw attribute values.
 """
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -307,6 +308,38 @@ class Table:
             return False
         return True
 
+    def lease_take(self, key: Mapping[str, Any], *, owner: str, seconds: int) -> bool:
+        """Hold the item at `key` as a lease for `seconds`, unless another owner holds it and it
+        has not expired: one conditional write. The lease lives in the table's TTL attribute,
+        so an abandoned one frees itself."""
+        if not self.spec.ttl_attribute:
+            raise StorageError(f"{self.spec.logical_name} has no TTL attribute to hold a lease")
+        now = now_epoch()
+        try:
+            self.gateway.call(
+                "PutItem",
+                TableName=self.name,
+                Item=encode_item(dict(key) | {"owner": owner, self.spec.ttl_attribute: now + seconds}),
+                ConditionExpression="attribute_not_exists(#pk) OR #ttl <= :now OR #owner = :owner",
+                ExpressionAttributeNames={"#pk": PK, "#ttl": self.spec.ttl_attribute, "#owner": "owner"},
+                ExpressionAttributeValues={":now": {"N": str(now)}, ":owner": {"S": owner}},
+            )
+        except Conflict:
+            return False
+        return True
+
+    def lease_release(self, key: Mapping[str, Any], *, owner: str) -> None:
+        """Give the lease back, if `owner` still holds it."""
+        with contextlib.suppress(Conflict):  # expired and taken by another owner, or gone
+            self.gateway.call(
+                "DeleteItem",
+                TableName=self.name,
+                Key=self._key(key),
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+
     def delete(self, key: Mapping[str, Any]) -> None:
         self.gateway.call("DeleteItem", TableName=self.name, Key=self._key(key))
 
@@ -372,9 +405,11 @@ class Table:
                 return
             cursor = page.next_cursor
 
-    def batch_write(self, items: Iterable[Mapping[str, Any]]) -> int:
-        """Put many items (25 per request), retrying unprocessed ones; returns how many were written."""
-        return batch.write_all(self.gateway, self.name, (encode_item(item) for item in items))
+    def batch_write(self, items: Iterable[Mapping[str, Any]], *, deadline: float | None = None) -> int:
+        """Put many items (25 per request, several requests at once), retrying unprocessed ones;
+        returns how many were written. With `deadline` (time.monotonic()), no request starts
+        after it: Unavailable instead, for writers whose right to write runs out (a lease)."""
+        return batch.write_all(self.gateway, self.name, (encode_item(item) for item in items), deadline=deadline)
 
     def batch_get(self, keys: Iterable[Mapping[str, Any]], *, consistent: bool = False) -> list[Item]:
         """The live items among `keys` (100 per request), in no particular order."""

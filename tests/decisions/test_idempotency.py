@@ -2,6 +2,7 @@
 or lose one. Crashes are simulated by running only the first steps of a write through the
 repository, then sending the request again."""
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,8 @@ import pytest
 
 from decisions import repository, services
 from decisions.schemas import Outcome
+from memsite import storage
+from memsite.storage.tables import AGENT_DECISIONS
 from tests.decisions.test_api import URL, a_decision
 
 
@@ -70,7 +73,7 @@ def test_outcome_changes_move_the_counts_once_each(client, agent):
 def test_a_crash_after_the_claim_is_repaired_by_the_retry(client, agent):
     sent = a_decision(agent)
     decision = services.decision_parse(sent, actor=services.Actor(label=f"agent:{agent}", agent_id=agent))
-    assert repository.claim(decision) is None  # the first attempt claimed the id, then died
+    storage.table(AGENT_DECISIONS).put(repository.claim_item(decision))  # claimed, then the attempt died
 
     retry = client.post(URL, sent, format="json")
 
@@ -79,16 +82,30 @@ def test_a_crash_after_the_claim_is_repaired_by_the_retry(client, agent):
     assert counted(agent) == Counter({"total": 1, "t_SIGNAL_GENERATION": 1, "o_PENDING": 1})
 
 
-def test_a_late_first_attempt_does_not_overwrite_what_happened_since(client, agent):
+def test_a_request_waits_for_another_of_its_agent_then_answers_503_with_retry_after(client, agent, monkeypatch):
+    monkeypatch.setattr(services, "INGEST_LEASE_WAIT_SECONDS", 0.2)
+    assert repository.ingest_lease_take(agent, owner="a stalled request", seconds=60)
+    sent = a_decision(agent)
+
+    busy = client.post(URL, sent, format="json")
+
+    assert busy.status_code == 503
+    assert busy["Retry-After"] == "1"
+    assert agent in busy.json()["detail"]
+    assert client.get(f"{URL}{sent['decision_id']}/").status_code == 404  # nothing half-written
+    repository.ingest_lease_release(agent, owner="a stalled request")
+    assert client.post(URL, sent, format="json").status_code == 201
+
+
+def test_a_stalled_writer_whose_lease_ran_out_writes_nothing(client, agent):
     sent = a_decision(agent)
     late = services.decision_parse(sent, actor=services.Actor(label=f"agent:{agent}", agent_id=agent))
-    repository.claim(late)  # the first attempt claims the id and stalls
-    client.post(URL, sent, format="json")  # a retry stores the decision
+    client.post(URL, sent, format="json")  # a retry stored the decision meanwhile
     client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
 
-    written = repository.decisions_put_new([late])  # the stalled attempt wakes up
+    with pytest.raises(storage.Unavailable):  # the stalled attempt wakes up past its deadline
+        repository.decisions_write([late], claims=True, deadline=time.monotonic() - 1)
 
-    assert written == 0
     assert client.get(f"{URL}{sent['decision_id']}/").json()["outcome_status"] == "SUCCESS"
 
 

@@ -375,3 +375,45 @@ def test_update_fields_conditions_on_equal_and_below_values(state, unique):
     stored = state.get(key, consistent=True)
     assert stored["note"] == "ok"
     assert stored["fresh"] == 1
+
+
+def test_a_lease_has_one_holder_until_it_is_released_or_expires(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "LEASE"}
+
+    assert state.lease_take(key, owner="first", seconds=60) is True
+    assert state.lease_take(key, owner="second", seconds=60) is False
+    assert state.lease_take(key, owner="first", seconds=60) is True  # the holder may renew
+    state.lease_release(key, owner="second")  # not the holder: nothing happens
+    assert state.lease_take(key, owner="second", seconds=60) is False
+
+    state.lease_release(key, owner="first")
+    assert state.lease_take(key, owner="second", seconds=0) is True  # expires at once
+    assert state.lease_take(key, owner="third", seconds=60) is True
+
+
+def test_a_lease_taken_by_many_at_once_has_exactly_one_holder(state, unique):
+    key = {"pk": f"agent:{unique}", "sk": "LEASE"}
+    contenders = 8
+    barrier = threading.Barrier(contenders)
+    taken: list[bool] = []
+
+    def take(n: int) -> None:
+        barrier.wait()
+        taken.append(state.lease_take(key, owner=f"owner-{n}", seconds=60))
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(taken) == [False] * (contenders - 1) + [True]
+
+
+def test_a_batch_write_past_its_deadline_writes_nothing(state, unique):
+    items = [{"pk": f"agent:{unique}", "sk": f"item#{n:03d}"} for n in range(60)]
+
+    with pytest.raises(storage.Unavailable):
+        state.batch_write(items, deadline=time.monotonic() - 1)
+
+    assert list(state.query_all(f"agent:{unique}")) == []

@@ -6,6 +6,7 @@ talking to dynalite over HTTP: the items it holds back never reach the server, e
 when DynamoDB refuses them, so only the retry loop can store them.
 """
 
+import threading
 import time
 
 import pytest
@@ -18,26 +19,29 @@ from tests.servers import gateway_for
 
 class HoldBackHalfOfEachBatch:
     """For the first `rounds` BatchWriteItem calls, send only half the items and report the
-    other half as unprocessed."""
+    other half as unprocessed. Chunks go out in parallel: what a call held back is kept per
+    thread (a call's before and after hooks run in its thread)."""
 
     def __init__(self, rounds: int) -> None:
         self.rounds = rounds
         self.calls = 0
-        self.held_back: list = []
-        self.table_name = ""
+        self._lock = threading.Lock()
+        self._call = threading.local()
 
     def before(self, params, **kwargs):
-        self.calls += 1
-        self.held_back = []
-        if self.calls > self.rounds:
+        with self._lock:
+            self.calls += 1
+            calls = self.calls
+        self._call.held_back = {}
+        if calls > self.rounds:
             return
-        for self.table_name, requests in params["RequestItems"].items():
+        for table_name, requests in params["RequestItems"].items():
             keep = len(requests) // 2 or 1
-            self.held_back, requests[keep:] = requests[keep:], []
+            self._call.held_back[table_name], requests[keep:] = requests[keep:], []
 
     def after(self, parsed, **kwargs):
-        if self.held_back:
-            parsed["UnprocessedItems"] = {self.table_name: self.held_back}
+        if getattr(self._call, "held_back", None):
+            parsed["UnprocessedItems"] = self._call.held_back
 
 
 class ReportEverythingUnprocessed:

@@ -1,0 +1,294 @@
+"""make bench: the system's speed and cost against raw boto3 on the same endpoint, in one run.
+
+    python -m bench [--size short|full] [--out bench/results.json]
+
+Loads the simulated team's decisions through the real write paths (the batch API under
+gunicorn, memclient), reads them back through the API and the pages, consolidates, and puts
+each figure next to raw boto3 doing the same work on the same dynalite. These machines are
+shared and noisy: the targets are ratios and counts; absolute times are recorded only.
+"""
+
+import argparse
+import json
+import math
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import measures
+from bench.harness import Stack
+from bench.workload import Desk, desk_history
+
+
+@dataclass(frozen=True)
+class Size:
+    history_large: int
+    history_small: int
+    new: int
+    memclient: int
+    timeline_requests: int
+    page_requests: int
+    signals: int
+
+
+SIZES = {
+    "short": Size(10_000, 1_000, 1_000, 2_000, 100, 20, 20),
+    "full": Size(100_000, 10_000, 10_000, 10_000, 300, 50, 50),
+}
+SPAN_DAYS = 30  # the large desk's history and new decisions together; well inside the 90-day retention
+ROUNDS = 5  # the API and the raw baseline take turns, so both see the same table sizes and machine
+DECISION_INDEXES = 5  # by_agent, by_type, by_outcome, by_day and (until consolidated) stm
+SIGNAL_INDEXES = 2  # the signal item in by_day, its inbox item in by_target
+
+
+def say(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="short")
+    parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    options = parser.parse_args()
+    size = SIZES[options.size]
+    stack = Stack()
+    started = time.time()
+    try:
+        stack.start(say)
+        figures = run(stack, size)
+    finally:
+        stack.stop()
+    rows = verdicts(figures)
+    result = {
+        "size": options.size,
+        "sizes": size.__dict__,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 1),
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+        "figures": figures,
+        "targets": rows,
+    }
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(result, indent=2) + "\n")
+    print_table(rows)
+    say(f"written to {options.out} after {result['seconds']:.0f} s")
+    return 0 if all(row["ok"] is not False for row in rows) else 1
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def run(stack: Stack, size: Size) -> dict:
+    figures: dict = {}
+    step_days = SPAN_DAYS / (size.history_large + size.new)
+    large, small, client_desk = Desk("large"), Desk("small"), Desk("client")
+    say("generating the simulated team's decisions")
+    large_all = desk_history(large, decisions=size.history_large + size.new, days=SPAN_DAYS, seed=11)
+    small_all = desk_history(
+        small, decisions=size.history_small + size.new, days=step_days * (size.history_small + size.new), seed=12
+    )
+    client_decisions = desk_history(client_desk, decisions=size.memclient, days=step_days * size.memclient, seed=13)
+    large_history, large_new = large_all[: size.history_large], large_all[size.history_large :]
+    small_history, small_new = small_all[: size.history_small], small_all[size.history_small :]
+
+    say("registering agents")
+    tokens = {agent: stack.agent_token(agent) for desk in (large, small, client_desk) for agent in desk.agent_ids}
+    raw_gateway = measures.raw_tables(stack)
+
+    say(f"ingest: {len(large_history)} decisions through the batch API and, turn about, raw BatchWriteItem")
+    api, raw = _ingest_rounds(stack, raw_gateway, large_history, tokens)
+    figures["ingest_api"], figures["ingest_raw"] = api, raw
+    say(f"  API {api['rate']:.0f}/s, raw {raw['rate']:.0f}/s")
+
+    say(f"loading the small desk's {len(small_history)} decisions")
+    measures.api_ingest(stack, small_history, tokens)
+    say("consolidating both histories (counted once, before the measured runs)")
+    figures["consolidation_history_large"] = measures.consolidate(large.agent_ids)
+    figures["consolidation_history_small"] = measures.consolidate(small.agent_ids)
+    say(f"  {figures['consolidation_history_large']['rate']:.0f} decisions/s")
+
+    say(f"consolidating {size.new} new decisions per desk, with {size.history_large} vs {size.history_small} behind")
+    figures["consolidation_new"] = _consolidation_rounds(stack, tokens, large, small, large_new, small_new)
+
+    say(f"timeline: {size.timeline_requests} API reads vs raw Query, with {size.history_large + size.new}+ stored")
+    figures["timeline"] = measures.timeline(
+        stack, large.agent_ids[0], tokens[large.agent_ids[0]], requests=size.timeline_requests
+    )
+    say("overview page")
+    figures["overview"] = measures.overview_page(
+        stack, requests=size.page_requests, raw_query_p50=figures["timeline"]["raw_p50"]
+    )
+    say(f"signals: {size.signals} published and read from the target's inbox")
+    figures["signals"] = measures.signals(stack, small.agent_ids[0], small.agent_ids[1], tokens, count=size.signals)
+
+    say(f"memclient: {len(client_decisions)} decisions spooled and shipped")
+    with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool_dir:
+        figures["ingest_memclient"] = measures.memclient_ingest(stack, client_decisions, tokens, Path(spool_dir))
+    figures["item_units"] = _item_units(raw_gateway, large_history[:100])
+    figures["web_worker_peak_rss_bytes"] = stack.web_worker_peak_rss()
+    return figures
+
+
+def _ingest_rounds(stack: Stack, raw_gateway, decisions: list[dict], tokens: dict) -> tuple[dict, dict]:
+    totals = {"api": {}, "raw": {}}
+    share = math.ceil(len(decisions) / ROUNDS)
+    for number in range(ROUNDS):
+        part = decisions[number * share : (number + 1) * share]
+        for name, figures in (
+            ("api", measures.api_ingest(stack, part, tokens)),
+            ("raw", measures.raw_ingest(stack, raw_gateway, part)),
+        ):
+            for key, value in figures.items():
+                if key not in ("rate", "threads"):
+                    totals[name][key] = totals[name].get(key, 0) + value
+                else:
+                    totals[name][key] = value
+    for figures in totals.values():
+        figures["rate"] = figures["decisions"] / figures["seconds"]
+    return totals["api"], totals["raw"]
+
+
+def _consolidation_rounds(stack, tokens, large: Desk, small: Desk, large_new: list, small_new: list) -> dict:
+    """Half the new decisions of each desk, consolidated in turns, twice: both see the same machine."""
+    seconds = {"large": 0.0, "small": 0.0}
+    counted = {"large": 0, "small": 0}
+    for half in (0, 1):
+        for name, desk, new in (("small", small, small_new), ("large", large, large_new)):
+            part = new[: len(new) // 2] if half == 0 else new[len(new) // 2 :]
+            measures.api_ingest(stack, part, tokens)
+            run = measures.consolidate(desk.agent_ids)
+            seconds[name] += run["seconds"]
+            counted[name] += run["decisions_counted"]
+    return {
+        "large_seconds": seconds["large"],
+        "small_seconds": seconds["small"],
+        "large_counted": counted["large"],
+        "small_counted": counted["small"],
+        "ratio": seconds["large"] / seconds["small"],
+    }
+
+
+def _item_units(raw_gateway, sample: list[dict]) -> float:
+    """Write units of one decision item on its own (base table), as the endpoint reports them."""
+    from memsite.storage.tables import AGENT_DECISIONS
+
+    table_name = AGENT_DECISIONS.physical_name(raw_gateway.config.table_prefix)
+    units = 0.0
+    items = [item for own in measures.stored_items(sample).values() for item in own]
+    for item in items:
+        answer = raw_gateway.client.put_item(TableName=table_name, Item=item, ReturnConsumedCapacity="TOTAL")
+        units += answer["ConsumedCapacity"]["CapacityUnits"]
+    return units / len(items)
+
+
+def verdicts(f: dict) -> list[dict]:
+    api, raw = f["ingest_api"], f["ingest_raw"]
+    item_units = f["item_units"]
+    decision_units = api["write_units"] / api["decisions"] + item_units * DECISION_INDEXES
+    signal_units = f["signals"]["write_units_per_signal"] + SIGNAL_INDEXES
+    rows = [
+        _row(
+            "API batch ingest rate / raw BatchWriteItem",
+            api["rate"] / raw["rate"],
+            ">= 0.8",
+            lambda v: v >= 0.8,
+            f"{api['rate']:.0f} vs {raw['rate']:.0f} decisions/s",
+        ),
+        _row(
+            "memclient end-to-end ingest rate / raw",
+            f["ingest_memclient"]["rate"] / raw["rate"],
+            "recorded",
+            None,
+            f"{f['ingest_memclient']['rate']:.0f} decisions/s",
+        ),
+        _row(
+            "timeline: storage calls per request",
+            f["timeline"]["storage_calls_per_request"],
+            "<= 2",
+            lambda v: v <= 2,
+            "",
+        ),
+        _row(
+            "timeline p50 / raw Query p50",
+            f["timeline"]["api_p50"] / f["timeline"]["raw_p50"],
+            "<= 1.5",
+            lambda v: v <= 1.5,
+            f"{f['timeline']['api_p50'] * 1000:.1f} vs {f['timeline']['raw_p50'] * 1000:.1f} ms",
+        ),
+        _row(
+            "timeline p95 / raw Query p95",
+            f["timeline"]["api_p95"] / f["timeline"]["raw_p95"],
+            "<= 1.5",
+            lambda v: v <= 1.5,
+            f"{f['timeline']['api_p95'] * 1000:.1f} vs {f['timeline']['raw_p95'] * 1000:.1f} ms",
+        ),
+        _row(
+            "overview page p50 (ms)",
+            f["overview"]["p50"] * 1000,
+            "< 300",
+            lambda v: v < 300,
+            f"{f['overview']['per_raw_query']:.1f} raw Queries",
+        ),
+        _row(
+            "consolidation of new: large / small history",
+            f["consolidation_new"]["ratio"],
+            "<= 1.2",
+            lambda v: v <= 1.2,
+            f"{f['consolidation_new']['large_seconds']:.1f} vs {f['consolidation_new']['small_seconds']:.1f} s",
+        ),
+        _row(
+            "signal publish -> in target inbox p50 (ms)",
+            f["signals"]["visible_p50"] * 1000,
+            "recorded",
+            None,
+            f"p95 {f['signals']['visible_p95'] * 1000:.1f} ms",
+        ),
+        _row(
+            "write units per decision logged",
+            decision_units,
+            f"<= {item_units * (1 + DECISION_INDEXES):g}",
+            lambda v: v <= item_units * (1 + DECISION_INDEXES) + 1e-9,
+            f"{api['write_units'] / api['decisions']:.2f} base + {item_units * DECISION_INDEXES:g} in indexes",
+        ),
+        _row(
+            "write units per signal (one target)",
+            signal_units,
+            f"<= {2 + SIGNAL_INDEXES}",
+            lambda v: v <= 2 + SIGNAL_INDEXES + 1e-9,
+            "signal and inbox item, each in one index",
+        ),
+        _row("read units per inbox read", f["signals"]["read_units_per_inbox_read"], "<= 1", lambda v: v <= 1, ""),
+        _row("web worker peak RSS (MiB)", f["web_worker_peak_rss_bytes"] / 2**20, "recorded", None, ""),
+    ]
+    return rows
+
+
+def _row(name: str, value: float, target: str, check, note: str) -> dict:
+    return {
+        "measure": name,
+        "value": round(value, 3),
+        "target": target,
+        "ok": None if check is None else check(value),
+        "note": note,
+    }
+
+
+def print_table(rows: list[dict]) -> None:
+    width = max(len(row["measure"]) for row in rows)
+    print()
+    print(f"{'measure':<{width}}  {'value':>10}  {'target':<10}  {'':4}  note")
+    for row in rows:
+        verdict = {True: "ok", False: "MISS", None: ""}[row["ok"]]
+        print(f"{row['measure']:<{width}}  {row['value']:>10.3f}  {row['target']:<10}  {verdict:4}  {row['note']}")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
