@@ -3,6 +3,7 @@ the built-in patterns, and gunicorn serving the app; plus what the bench needs t
 (the /metrics counters, the web workers' peak memory) and a second set of tables for the raw
 boto3 baseline on the same endpoint."""
 
+import io
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import django
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -63,6 +65,7 @@ class Stack:
         self.manage("migrate", "--verbosity", "0")
         self.manage("bootstrap", "--verbosity", "0")
         self.manage("user_create", "bench", "--role", "viewer", "--password", PASSWORD)
+        django.setup()
         self.port = free_port()
         web_env = os.environ | {"PROMETHEUS_MULTIPROC_DIR": str(prometheus)}
         command = [sys.executable, "-m", "gunicorn", "memsite.wsgi", "--bind", f"127.0.0.1:{self.port}"]
@@ -81,7 +84,12 @@ class Stack:
         return done.stdout
 
     def agent_token(self, agent_id: str) -> str:
-        return self.manage("agent_create", agent_id).strip().splitlines()[-1].strip()
+        """Registers the agent (the agent_create command, in this process) and returns its token."""
+        from django.core.management import call_command
+
+        out = io.StringIO()
+        call_command("agent_create", agent_id, stdout=out)
+        return out.getvalue().strip().splitlines()[-1].strip()
 
     def counters(self) -> dict[str, float]:
         """The app's Prometheus counters summed by name and the label values that matter here."""

@@ -67,7 +67,7 @@ def outcome_index_keys(decision: Decision) -> dict[str, str]:
     }
 
 
-def _to_item(decision: Decision) -> dict[str, Any]:
+def _to_item(decision: Decision, *, digest: str | None = None) -> dict[str, Any]:
     sk = sort_key(decision)
     record = decision.model_dump(mode="python", exclude_none=True)
     return (
@@ -85,7 +85,7 @@ def _to_item(decision: Decision) -> dict[str, Any]:
         # In the sparse STM index until consolidation folds it into long-term memory.
         | stm_keys(decision)
         | {
-            "content_hash": content_hash(decision),
+            "content_hash": digest or content_hash(decision),
             "expires_at": _expires_at(decision),
         }
     )
@@ -112,12 +112,12 @@ class Claim:
     content_hash: str
 
 
-def claim_item(decision: Decision) -> dict[str, Any]:
+def claim_item(decision: Decision, *, digest: str | None = None) -> dict[str, Any]:
     key = main_key(decision)
     return claim_key(decision.decision_id) | {
         "main_pk": key["pk"],
         "main_sk": key["sk"],
-        "content_hash": content_hash(decision),
+        "content_hash": digest or content_hash(decision),
         "expires_at": _expires_at(decision),
     }
 
@@ -130,9 +130,14 @@ def _claim_from_item(item: dict[str, Any]) -> Claim:
     )
 
 
+# The values an agent sends in free form; everything else in the item is typed and ours.
+_FREE_FORM = ("context", "reasoning", "outcome", "links")
+
+
 def item_check(decision: Decision) -> None:
     """Raise storage.InvalidValue (naming the value's path) if DynamoDB cannot store the decision."""
-    encode_item(_to_item(decision))
+    record = decision.model_dump(mode="python", include=set(_FREE_FORM), exclude_none=True)
+    encode_item(record)
 
 
 def claims_find(decision_ids: list[str]) -> dict[str, Claim]:
@@ -151,8 +156,9 @@ def decisions_write(decisions: list[Decision], *, claims: bool, deadline: float 
     writes are unconditional: only the holder of the agent's ingest lease may call this, and no
     request starts after `deadline` (the lease's safe end), so no late writer can overwrite an
     item that a retry stored and an outcome changed since."""
-    items = [claim_item(decision) for decision in decisions] if claims else []
-    items += [_to_item(decision) for decision in decisions]
+    digests = [content_hash(decision) for decision in decisions]
+    items = [claim_item(d, digest=digest) for d, digest in zip(decisions, digests, strict=True)] if claims else []
+    items += [_to_item(d, digest=digest) for d, digest in zip(decisions, digests, strict=True)]
     _table().batch_write(items, deadline=deadline)
 
 
