@@ -10,7 +10,7 @@ STAMP_NODE := node_modules/.installed
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test lint format lock setup browser clean
+.PHONY: run test bench bench-full lint format lock setup browser clean
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -46,6 +46,15 @@ run: setup var
 
 test: setup browser
 	pytest
+
+# Speed and cost against raw boto3 on the same embedded DynamoDB (docs/performance.md):
+# prints a table and writes bench/results.json (bench-full: bench/results-full.json).
+# `bench` takes a few minutes; `bench-full` loads 100k decisions and takes about twenty.
+bench: setup
+	python -m bench --size short
+
+bench-full: setup
+	python -m bench --size full --out bench/results-full.json
 
 lint: setup
 	ruff check .

@@ -160,6 +160,7 @@ def _consolidation_rounds(stack, tokens, large: Desk, small: Desk, large_new: li
     """Half the new decisions of each desk, consolidated in turns, twice: both see the same machine."""
     seconds = {"large": 0.0, "small": 0.0}
     counted = {"large": 0, "small": 0}
+    calls = {"large": 0, "small": 0}
     for half in (0, 1):
         for name, desk, new in (("small", small, small_new), ("large", large, large_new)):
             part = new[: len(new) // 2] if half == 0 else new[len(new) // 2 :]
@@ -167,12 +168,18 @@ def _consolidation_rounds(stack, tokens, large: Desk, small: Desk, large_new: li
             run = measures.consolidate(desk.agent_ids)
             seconds[name] += run["seconds"]
             counted[name] += run["decisions_counted"]
+            calls[name] += run["storage_calls"]
     return {
         "large_seconds": seconds["large"],
         "small_seconds": seconds["small"],
         "large_counted": counted["large"],
         "small_counted": counted["small"],
+        # Decisions whose outcome is known (older than the hour's horizon) are what counting takes.
+        "large_with_outcome": sum("outcome" in decision for decision in large_new),
+        "small_with_outcome": sum("outcome" in decision for decision in small_new),
         "ratio": seconds["large"] / seconds["small"],
+        "large_storage_calls": calls["large"],
+        "small_storage_calls": calls["small"],
     }
 
 
@@ -242,7 +249,9 @@ def verdicts(f: dict) -> list[dict]:
             f["consolidation_new"]["ratio"],
             "<= 1.2",
             lambda v: v <= 1.2,
-            f"{f['consolidation_new']['large_seconds']:.1f} vs {f['consolidation_new']['small_seconds']:.1f} s",
+            f"{f['consolidation_new']['large_seconds']:.1f} vs {f['consolidation_new']['small_seconds']:.1f} s; "
+            f"storage calls {f['consolidation_new']['large_storage_calls']}"
+            f" vs {f['consolidation_new']['small_storage_calls']}",
         ),
         _row(
             "signal publish -> in target inbox p50 (ms)",
@@ -261,11 +270,18 @@ def verdicts(f: dict) -> list[dict]:
         _row(
             "write units per signal (one target)",
             signal_units,
-            f"<= {2 + SIGNAL_INDEXES}",
-            lambda v: v <= 2 + SIGNAL_INDEXES + 1e-9,
-            "signal and inbox item, each in one index",
+            f"<= {1 + SIGNAL_INDEXES}",
+            lambda v: v <= 1 + SIGNAL_INDEXES + 1e-9,
+            f"{f['signals']['write_units_per_signal']:.2f} base (signal, inbox item, flow counter)"
+            f" + {SIGNAL_INDEXES} in indexes",
         ),
-        _row("read units per inbox read", f["signals"]["read_units_per_inbox_read"], "<= 1", lambda v: v <= 1, ""),
+        _row(
+            "read units per inbox read",
+            f["signals"]["read_units_per_inbox_read"],
+            "<= 1",
+            lambda v: v <= 1,
+            f"and {f['signals']['write_units_per_inbox_read']:.2f} write units marking signals delivered",
+        ),
         _row("web worker peak RSS (MiB)", f["web_worker_peak_rss_bytes"] / 2**20, "recorded", None, ""),
     ]
     return rows

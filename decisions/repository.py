@@ -101,6 +101,10 @@ def stm_keys(decision: Decision) -> dict[str, str]:
     return {"stm_pk": f"stm#{decision.agent_id}", "stm_sk": sort_key(decision)}
 
 
+# What a decision reads back as: its own fields, not the index keys stored beside them.
+DECISION_ATTRIBUTES = tuple(Decision.model_fields)
+
+
 def _from_item(item: dict[str, Any]) -> Decision:
     return Decision.model_validate({name: item[name] for name in Decision.model_fields if name in item})
 
@@ -216,7 +220,9 @@ def decisions_query(
     cursor: str | None,
     where: dict[str, str] | None,
 ) -> tuple[list[Decision], str | None]:
-    page = _table().query_partitions(partitions, index=index, sort=sort, limit=limit, cursor=cursor, where=where)
+    page = _table().query_partitions(
+        partitions, index=index, sort=sort, limit=limit, cursor=cursor, where=where, attributes=DECISION_ATTRIBUTES
+    )
     return [_from_item(item) for item in page.items], page.next_cursor
 
 

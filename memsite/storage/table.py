@@ -6,7 +6,7 @@ Repositories in the apps build on this; they pass and receive plain decoded dict
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,11 +353,13 @@ class Table:
         cursor: str | None = None,
         newest_first: bool = True,
         where: Mapping[str, Any] | None = None,
+        attributes: Sequence[str] | None = None,
         consistent: bool = False,
     ) -> Page:
         """One page (one Query call) of a partition, live items only, with the cursor to the next.
         `where` keeps only items whose attributes equal the given values (a FilterExpression);
-        `consistent` reads the latest writes (base table only, twice the read units)."""
+        `consistent` reads the latest writes (base table only, twice the read units); `attributes`
+        names the attributes to return (all by default)."""
         return paging.query_page(
             self,
             partition_value,
@@ -367,6 +369,7 @@ class Table:
             cursor=cursor,
             newest_first=newest_first,
             where=where,
+            attributes=tuple(attributes) if attributes else None,
             consistent=consistent,
         )
 
@@ -380,6 +383,7 @@ class Table:
         cursor: str | None = None,
         newest_first: bool = True,
         where: Mapping[str, Any] | None = None,
+        attributes: Sequence[str] | None = None,
     ) -> Page:
         """A page across several partitions read one after the other (day buckets, newest day
         first): at most one Query per partition, fewer when the page fills up."""
@@ -392,6 +396,7 @@ class Table:
             cursor=cursor,
             newest_first=newest_first,
             where=where,
+            attributes=tuple(attributes) if attributes else None,
         )
 
     def query_all(self, partition_value: str, **options: Any) -> Iterator[Item]:

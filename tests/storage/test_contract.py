@@ -417,3 +417,12 @@ def test_a_batch_write_past_its_deadline_writes_nothing(state, unique):
         state.batch_write(items, deadline=time.monotonic() - 1)
 
     assert list(state.query_all(f"agent:{unique}")) == []
+
+
+def test_a_query_can_return_only_the_attributes_asked_for(decisions, unique):
+    partition = f"agent:{unique}#decision#T"
+    decisions.batch_write([{"pk": partition, "sk": f"{n}", "kept": n, "left": "x" * 100} for n in range(3)])
+
+    page = decisions.query_page(partition, attributes=["pk", "kept"], newest_first=False)
+
+    assert page.items == [{"pk": partition, "kept": n} for n in range(3)]
