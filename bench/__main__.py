@@ -22,6 +22,7 @@ from pathlib import Path
 from bench import measures
 from bench.harness import Stack
 from bench.workload import Desk, desk_history
+from simulator.team import TEAM
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,14 @@ class Size:
     timeline_requests: int
     page_requests: int
     signals: int
+    team_cycles: int
     span_days: float = 30  # the large desk's history and new decisions; well inside the 90-day retention
 
 
 SIZES = {
-    "smoke": Size(600, 200, 200, 100, 10, 3, 3, span_days=2),  # for the test that keeps the bench working
-    "short": Size(10_000, 1_000, 1_000, 2_000, 100, 20, 20),
-    "full": Size(100_000, 10_000, 10_000, 10_000, 300, 50, 50),
+    "smoke": Size(600, 200, 200, 100, 10, 3, 3, 8, span_days=2),  # for the test that keeps the bench working
+    "short": Size(10_000, 1_000, 1_000, 2_000, 100, 20, 20, 24),
+    "full": Size(100_000, 10_000, 10_000, 10_000, 300, 50, 50, 144),
 }
 ROUNDS = 5  # the API and the raw baseline take turns, so both see the same table sizes and machine
 DECISION_INDEXES = 5  # by_agent, by_type, by_outcome, by_day and (until consolidated) stm
@@ -132,6 +134,10 @@ def run(stack: Stack, size: Size) -> dict:
     say(f"memclient: {len(client_decisions)} decisions spooled and shipped")
     with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool_dir:
         figures["ingest_memclient"] = measures.memclient_ingest(stack, client_decisions, tokens, Path(spool_dir))
+    say(f"the team's own workload: {size.team_cycles} live cycles, each consolidated")
+    with tempfile.TemporaryDirectory(prefix="bench-team-") as spool_dir:
+        team_tokens = {agent: stack.agent_token(agent) for agent in TEAM}
+        figures["team"] = measures.team_day(stack, team_tokens, Path(spool_dir), cycles=size.team_cycles)
     figures["item_units"] = _item_units(raw_gateway, large_history[:100])
     figures["web_worker_peak_rss_bytes"] = stack.web_worker_peak_rss()
     return figures
@@ -281,6 +287,21 @@ def verdicts(f: dict) -> list[dict]:
             "<= 1",
             lambda v: v <= 1,
             f"and {f['signals']['write_units_per_inbox_read']:.2f} write units marking signals delivered",
+        ),
+        _row(
+            "team workload: write units per agent-cycle (base)",
+            f["team"]["api_write_units_per_agent_cycle"] + f["team"]["consolidation_write_units_per_agent_cycle"],
+            "recorded",
+            None,
+            f"{f['team']['decisions_per_agent_cycle']:.1f} decisions; "
+            f"{f['team']['consolidation_write_units_per_agent_cycle']:.1f} of it consolidation",
+        ),
+        _row(
+            "team workload: read units per agent-cycle (base)",
+            f["team"]["api_read_units_per_agent_cycle"] + f["team"]["consolidation_read_units_per_agent_cycle"],
+            "recorded",
+            None,
+            f"{f['team']['consolidation_read_units_per_agent_cycle']:.1f} of it consolidation",
         ),
         _row("web worker peak RSS (MiB)", f["web_worker_peak_rss_bytes"] / 2**20, "recorded", None, ""),
     ]

@@ -286,3 +286,43 @@ def signals(stack: Stack, sender: str, target: str, tokens: dict[str, str], *, c
         # The first read of a signal marks it delivered (the sender sees when): writes, by a read.
         "write_units_per_inbox_read": (after["units:write"] - published["units:write"]) / count,
     }
+
+
+def team_day(stack: Stack, tokens: dict[str, str], spool_dir, *, cycles: int) -> dict[str, Any]:
+    """The user's workload itself: the simulated team (three agents through memclient: decisions,
+    outcomes six cycles later, signals, inbox reads, rate limits, heartbeats, state, checkpoints,
+    config and memory reads) for `cycles` live cycles, each followed by the consolidation beat
+    runs every ten minutes. Units per agent and cycle, API and consolidation apart."""
+    from memclient import MemClient
+    from memsite import storage
+    from simulator.run import Simulation
+    from simulator.team import TEAM
+
+    clients = {
+        agent_id: MemClient(stack.base_url, tokens[agent_id], agent_id, spool_path=str(spool_dir / f"{agent_id}.db"))
+        for agent_id in TEAM
+    }
+    simulation = Simulation(clients, seed=7)
+    api_before, worker_before = stack.counters(), storage.meter().snapshot()
+    try:
+        for _ in range(cycles):
+            simulation.live(seconds_per_cycle=0, cycles=1)
+            for client in clients.values():
+                client.flush(timeout=120)
+            consolidate(list(TEAM))
+    finally:
+        for client in clients.values():
+            client.close()
+    api_after, worker = stack.counters(), storage.meter().snapshot().minus(worker_before)
+    agent_cycles = cycles * len(TEAM)
+    return {
+        "cycles": cycles,
+        "agents": len(TEAM),
+        "decisions": simulation.logged,
+        "api_write_units_per_agent_cycle": (api_after["units:write"] - api_before["units:write"]) / agent_cycles,
+        "api_read_units_per_agent_cycle": (api_after["units:read"] - api_before["units:read"]) / agent_cycles,
+        "api_calls_per_agent_cycle": (api_after["storage_calls"] - api_before["storage_calls"]) / agent_cycles,
+        "consolidation_write_units_per_agent_cycle": worker.write_units / agent_cycles,
+        "consolidation_read_units_per_agent_cycle": worker.read_units / agent_cycles,
+        "decisions_per_agent_cycle": simulation.logged / agent_cycles,
+    }

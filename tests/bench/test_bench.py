@@ -26,7 +26,7 @@ def test_the_smoke_bench_measures_everything_and_counts_what_it_can(tmp_path):
     assert out.exists(), done.stdout + done.stderr
     result = json.loads(out.read_text())
     rows = {row["measure"]: row for row in result["targets"]}
-    assert len(rows) == 12
+    assert len(rows) == 14
     assert all(isinstance(row["value"], float | int) and row["value"] > 0 for row in rows.values())
     assert rows["timeline: storage calls per request"]["value"] <= 2
     assert rows["read units per inbox read"]["value"] <= 1
