@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -58,6 +59,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     options = parser.parse_args()
     size = SIZES[options.size]
+    # Stopped from outside, still stop the servers this run started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     stack = Stack()
     started = time.time()
     try:
@@ -139,6 +142,7 @@ def run(stack: Stack, size: Size) -> dict:
         team_tokens = {agent: stack.agent_token(agent) for agent in TEAM}
         figures["team"] = measures.team_day(stack, team_tokens, Path(spool_dir), cycles=size.team_cycles)
     figures["item_units"] = _item_units(raw_gateway, large_history[:100])
+    figures["item_bytes"] = measures.average_item_bytes(large_history[:1000])
     figures["web_worker_peak_rss_bytes"] = stack.web_worker_peak_rss()
     return figures
 

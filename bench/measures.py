@@ -326,3 +326,28 @@ def team_day(stack: Stack, tokens: dict[str, str], spool_dir, *, cycles: int) ->
         "consolidation_read_units_per_agent_cycle": worker.read_units / agent_cycles,
         "decisions_per_agent_cycle": simulation.logged / agent_cycles,
     }
+
+
+def attribute_size(value: dict) -> float:
+    """DynamoDB's size of one encoded attribute value, as it bills it (names and values in
+    UTF-8 bytes, numbers about one byte per two digits, three bytes per map or list and one per
+    element)."""
+    ((kind, inner),) = value.items()
+    if kind in ("S", "B"):
+        return len(inner.encode()) if kind == "S" else len(inner)
+    if kind == "N":
+        return len(inner.lstrip("-").replace(".", "")) / 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(name.encode()) + attribute_size(member) + 1 for name, member in inner.items())
+    if kind == "L":
+        return 3 + sum(attribute_size(member) + 1 for member in inner)
+    return sum(len(str(member).encode()) for member in inner)  # string and number sets
+
+
+def average_item_bytes(decisions: list[dict]) -> float:
+    """The average size of the items the API stores for `decisions`."""
+    items = [item for own in stored_items(decisions).values() for item in own]
+    sizes = [sum(len(name.encode()) + attribute_size(value) for name, value in item.items()) for item in items]
+    return sum(sizes) / len(sizes)

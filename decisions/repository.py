@@ -134,8 +134,8 @@ def _claim_from_item(item: dict[str, Any]) -> Claim:
     )
 
 
-# The values an agent sends in free form; everything else in the item is typed and ours.
-_FREE_FORM = ("context", "reasoning", "outcome", "links")
+# The values an agent chooses freely (cycle: any size of integer); the rest of the item is ours.
+_FREE_FORM = ("context", "reasoning", "outcome", "links", "cycle")
 
 
 def item_check(decision: Decision) -> None:
@@ -155,15 +155,19 @@ def claim_find(decision_id: str) -> Claim | None:
     return _claim_from_item(item) if item else None
 
 
-def decisions_write(decisions: list[Decision], *, claims: bool, deadline: float | None) -> None:
-    """Write the decisions' items, and with `claims` their id claims, in batch requests. The
-    writes are unconditional: only the holder of the agent's ingest lease may call this, and no
-    request starts after `deadline` (the lease's safe end), so no late writer can overwrite an
-    item that a retry stored and an outcome changed since."""
-    digests = [content_hash(decision) for decision in decisions]
-    items = [claim_item(d, digest=digest) for d, digest in zip(decisions, digests, strict=True)] if claims else []
-    items += [_to_item(d, digest=digest) for d, digest in zip(decisions, digests, strict=True)]
-    _table().batch_write(items, deadline=deadline)
+def decisions_write(new: list[Decision], unfinished: list[Decision], *, deadline: float | None) -> None:
+    """Write the `new` decisions' id claims, then their items and those of `unfinished` ones
+    (claimed by an attempt that died before writing them). Claims go first, so no item is ever
+    stored without its claim (a retry would take it for new and write it again). The writes are
+    unconditional: only the holder of the agent's ingest lease may call this, and no request
+    starts after `deadline` (well before the lease ends), so no late writer can overwrite an item
+    that a retry stored and an outcome or consolidation changed since."""
+    digests = {d.decision_id: content_hash(d) for d in new + unfinished}
+    if new:
+        _table().batch_write([claim_item(d, digest=digests[d.decision_id]) for d in new], deadline=deadline)
+    items = [_to_item(d, digest=digests[d.decision_id]) for d in new + unfinished]
+    if items:
+        _table().batch_write(items, deadline=deadline)
 
 
 def _ingest_lease_key(agent_id: str) -> dict[str, str]:
@@ -180,12 +184,6 @@ def ingest_lease_release(agent_id: str, *, owner: str) -> None:
 
 def decisions_find(keys: list[dict[str, str]]) -> list[Decision]:
     return [_from_item(item) for item in _table().batch_get(keys, consistent=True)] if keys else []
-
-
-def decisions_missing(decisions: list[Decision]) -> list[Decision]:
-    """Those of `decisions` whose item is not stored (a crash came between claim and write)."""
-    found = {d.decision_id for d in decisions_find([main_key(d) for d in decisions])}
-    return [decision for decision in decisions if decision.decision_id not in found]
 
 
 def decision_find(key: dict[str, str]) -> Decision | None:

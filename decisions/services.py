@@ -8,6 +8,7 @@ completes whatever a crash left undone without counting anything twice.
 import contextlib
 import itertools
 import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,12 +37,15 @@ from memsite import storage
 from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
 from memsite.validation import unstorable, validation_failed
 
+logger = logging.getLogger(__name__)
 MAX_BATCH = 100
-# One ingest request per agent at a time holds this lease (see _ingest). A write request lives at
-# most connect + read timeout per attempt, times the attempts (2 + 5 s, 3 attempts: 21 s).
-INGEST_LEASE_SECONDS = 60
-INGEST_WRITE_MARGIN_SECONDS = 25
-INGEST_LEASE_WAIT_SECONDS = 3.0
+# One ingest request per agent at a time holds this lease (see _ingest). Its writes must all be
+# over before it can pass on: none starts after the window, and one lives at most about 24 s
+# (2 s connect + 5 s read, three attempts, botocore's backoff between), so the last lands by 54 s.
+# The rest of the lease covers clock differences between web hosts and the whole-second expiry.
+INGEST_LEASE_SECONDS = 90
+INGEST_WRITE_WINDOW_SECONDS = 30
+INGEST_LEASE_WAIT_SECONDS = 1.0
 OUTCOME_UPDATE_ATTEMPTS = 3
 
 
@@ -165,31 +169,41 @@ def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
     """
     if not decisions:
         return []
-    with _ingest_lease(decisions[0].agent_id) as deadline:
+    agent_id = decisions[0].agent_id
+    if any(decision.agent_id != agent_id for decision in decisions):  # decision_parse enforces it
+        raise ValueError("one ingest holds one agent's lease: every decision must be that agent's")
+    with _ingest_lease(agent_id) as deadline:
         return _ingest_holding_lease(decisions, deadline)
 
 
 @contextlib.contextmanager
 def _ingest_lease(agent_id: str) -> Iterator[float]:
     """Hold the agent's ingest lease; yields the time.monotonic() after which no write may start.
-    Another request of the agent is waited for briefly, then answered 503 with Retry-After."""
+    Another request of the agent is waited for briefly, then answered 503 with Retry-After.
+
+    The lease is given back only when every write request has answered. After a failure a
+    request that timed out may still be applied by DynamoDB, so the lease is left to run out:
+    the agent's next request waits until then (memclient keeps its spool meanwhile)."""
     owner = str(ULID())
-    started = time.monotonic()
+    waited_since = time.monotonic()
     delay = 0.01
-    while not repository.ingest_lease_take(agent_id, owner=owner, seconds=INGEST_LEASE_SECONDS):
-        if time.monotonic() - started > INGEST_LEASE_WAIT_SECONDS:
+    while True:
+        # Measured before asking: the lease ends INGEST_LEASE_SECONDS after a moment no earlier
+        # than this, less a second for the whole seconds it is stored in.
+        asked = time.monotonic()
+        if repository.ingest_lease_take(agent_id, owner=owner, seconds=INGEST_LEASE_SECONDS):
+            break
+        if time.monotonic() - waited_since > INGEST_LEASE_WAIT_SECONDS:
             raise storage.Unavailable(
-                f"another request of agent {agent_id} is storing decisions; retry shortly", retry_after=1
+                f"another request of agent {agent_id} is storing decisions; retry shortly", retry_after=2
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
-    taken = time.monotonic()
+    yield asked + INGEST_WRITE_WINDOW_SECONDS
     try:
-        # Every write request must be over before the lease can pass to another request: none
-        # starts later than one request's longest life (timeouts times attempts) before its end.
-        yield taken + INGEST_LEASE_SECONDS - INGEST_WRITE_MARGIN_SECONDS
-    finally:
         repository.ingest_lease_release(agent_id, owner=owner)
+    except storage.StorageError:
+        logger.warning("could not give back the ingest lease of %s; it runs out by itself", agent_id, exc_info=True)
 
 
 def _ingest_holding_lease(decisions: list[Decision], deadline: float) -> list[tuple[str, Decision]]:
@@ -211,8 +225,7 @@ def _ingest_holding_lease(decisions: list[Decision], deadline: float) -> list[tu
     retried = [d for d in unique if status_of[d.decision_id] == "exists"]
     stored = {d.decision_id: d for d in repository.decisions_find([repository.main_key(d) for d in retried])}
     unfinished = [d for d in retried if d.decision_id not in stored]  # claimed, then the attempt died
-    repository.decisions_write(created, claims=True, deadline=deadline)
-    repository.decisions_write(unfinished, claims=False, deadline=deadline)
+    repository.decisions_write(created, unfinished, deadline=deadline)
     repository.rollups_apply([_counted(decision) for decision in created + retried])
     results = []
     for decision in decisions:

@@ -90,11 +90,57 @@ def test_a_request_waits_for_another_of_its_agent_then_answers_503_with_retry_af
     busy = client.post(URL, sent, format="json")
 
     assert busy.status_code == 503
-    assert busy["Retry-After"] == "1"
+    assert busy["Retry-After"] == "2"
     assert agent in busy.json()["detail"]
     assert client.get(f"{URL}{sent['decision_id']}/").status_code == 404  # nothing half-written
     repository.ingest_lease_release(agent, owner="a stalled request")
     assert client.post(URL, sent, format="json").status_code == 201
+
+
+class FailDecisionItemWrites:
+    """DynamoDB failing every BatchWriteItem that carries decision items (claims pass): the
+    fault comes back from botocore's before-call hook as a 500, as from a failing partition."""
+
+    def __call__(self, params, **kwargs):
+        for requests in params["RequestItems"].values():
+            if any(r["PutRequest"]["Item"]["pk"]["S"].startswith("agent:") for r in requests):
+                return (
+                    _FakeHttp(500),
+                    {"Error": {"Code": "InternalServerError", "Message": "injected"}, "ResponseMetadata": {}},
+                )
+        return None
+
+
+class _FakeHttp:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict = {}
+        self.content = b""
+
+
+def test_a_write_that_fails_half_way_leaves_claims_only_and_the_retry_completes_it(client, agent, monkeypatch):
+    monkeypatch.setattr(services, "INGEST_LEASE_SECONDS", 1)  # a failed holder's lease runs out soon
+    batch = [a_decision(agent, type="RISK_ASSESSMENT") for _ in range(30)]
+    events = storage.gateway().client.meta.events
+    fault = FailDecisionItemWrites()
+    events.register("before-call.dynamodb.BatchWriteItem", fault)
+    try:
+        failed = client.post(URL, batch, format="json")
+    finally:
+        events.unregister("before-call.dynamodb.BatchWriteItem", fault)
+
+    assert failed.status_code == 503
+    claimed = repository.claims_find([d["decision_id"] for d in batch])
+    assert len(claimed) == 30  # claims first: no decision item can exist without its claim
+    assert client.get(URL, {"agent": agent}).json()["results"] == []
+    time.sleep(2.1)  # the failed request's lease ran out (it was not given back: writes may land late)
+
+    retry = client.post(URL, batch, format="json")
+
+    assert retry.status_code == 200
+    assert {r["status"] for r in retry.json()["results"]} == {"exists"}
+    assert len(client.get(URL, {"agent": agent, "limit": 100}).json()["results"]) == 30
+    assert counted(agent) == Counter({"total": 30, "t_RISK_ASSESSMENT": 30, "o_PENDING": 30})
 
 
 def test_a_stalled_writer_whose_lease_ran_out_writes_nothing(client, agent):
@@ -104,7 +150,7 @@ def test_a_stalled_writer_whose_lease_ran_out_writes_nothing(client, agent):
     client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
 
     with pytest.raises(storage.Unavailable):  # the stalled attempt wakes up past its deadline
-        repository.decisions_write([late], claims=True, deadline=time.monotonic() - 1)
+        repository.decisions_write([late], [], deadline=time.monotonic() - 1)
 
     assert client.get(f"{URL}{sent['decision_id']}/").json()["outcome_status"] == "SUCCESS"
 

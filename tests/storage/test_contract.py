@@ -426,3 +426,17 @@ def test_a_query_can_return_only_the_attributes_asked_for(decisions, unique):
     page = decisions.query_page(partition, attributes=["pk", "kept"], newest_first=False)
 
     assert page.items == [{"pk": partition, "kept": n} for n in range(3)]
+
+
+def test_a_projected_query_still_drops_expired_items(decisions, unique):
+    partition = f"agent:{unique}#decision#T"
+    decisions.batch_write(
+        [
+            {"pk": partition, "sk": "1", "kept": 1, "expires_at": now_epoch() - 10},
+            {"pk": partition, "sk": "2", "kept": 2, "expires_at": now_epoch() + 3600},
+        ]
+    )
+
+    page = decisions.query_page(partition, attributes=["kept"], newest_first=False)
+
+    assert [item["kept"] for item in page.items] == [2]
