@@ -286,11 +286,13 @@ def verdicts(f: dict) -> list[dict]:
             f" + {SIGNAL_INDEXES} in indexes",
         ),
         _row(
-            "read units per inbox read",
-            f["signals"]["read_units_per_inbox_read"],
-            "<= 1",
-            lambda v: v <= 1,
-            f"and {f['signals']['write_units_per_inbox_read']:.2f} write units marking signals delivered",
+            "inbox read: storage reads per request",
+            f["signals"]["read_calls_per_inbox_read"],
+            "1",
+            lambda v: v == 1,
+            f"{f['signals']['read_units_per_inbox_read']:.2f} read units for"
+            f" {f['signals']['signals_per_inbox_read']:.0f} signals;"
+            f" {f['signals']['write_units_per_inbox_read']:.2f} write units marking them delivered",
         ),
         _row(
             "team workload: write units per agent-cycle (base)",

@@ -9,8 +9,13 @@ indexes project ALL; an index whose key changes takes a delete and a put)."""
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
+
+# Only builds figures: no server, no secrets (the settings package wants one with DEBUG off).
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memsite.settings")
 
 from memsite.settings.costs import DYNAMODB_PRICES, MONTHLY_BUDGET_USD
 
@@ -105,12 +110,8 @@ def main() -> int:
 
 def _item_bytes_of_the_workload() -> float:
     """For results recorded before the bench measured item sizes: the same workload's items."""
-    import os
-
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memsite.settings")
-    os.environ.setdefault("DEBUG", "1")  # builds items only; no server, no secrets
     django.setup()
     from bench.measures import average_item_bytes
     from bench.workload import Desk, desk_history

@@ -197,6 +197,7 @@ def timeline(stack: Stack, agent_id: str, token: str, *, requests: int) -> dict[
     return {
         "requests": requests,
         "storage_calls_per_request": (after["storage_calls"] - before["storage_calls"]) / requests,
+        "read_units_per_request": (after["units:read"] - before["units:read"]) / requests,
         "api_p50": percentile(api_times, 0.5),
         "api_p95": percentile(api_times, 0.95),
         "raw_p50": percentile(raw_times, 0.5),
@@ -273,8 +274,7 @@ def signals(stack: Stack, sender: str, target: str, tokens: dict[str, str], *, c
         before = stack.counters()
         sent = [send(number) for number in range(count)]
         published = stack.counters()
-        for _ in range(count):
-            read()
+        shown = sum(len(read()) for _ in range(count))
         after = stack.counters()
         ack(sent)
     return {
@@ -283,6 +283,12 @@ def signals(stack: Stack, sender: str, target: str, tokens: dict[str, str], *, c
         "visible_p95": percentile(latencies, 0.95),
         "write_units_per_signal": (published["units:write"] - before["units:write"]) / count,
         "read_units_per_inbox_read": (after["units:read"] - published["units:read"]) / count,
+        "signals_per_inbox_read": shown / count,
+        "read_calls_per_inbox_read": sum(
+            after[f"storage_calls:{op}"] - published[f"storage_calls:{op}"]
+            for op in ("Query", "GetItem", "BatchGetItem")
+        )
+        / count,
         # The first read of a signal marks it delivered (the sender sees when): writes, by a read.
         "write_units_per_inbox_read": (after["units:write"] - published["units:write"]) / count,
     }

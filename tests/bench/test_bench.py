@@ -29,7 +29,7 @@ def test_the_smoke_bench_measures_everything_and_counts_what_it_can(tmp_path):
     assert len(rows) == 14
     assert all(isinstance(row["value"], float | int) and row["value"] > 0 for row in rows.values())
     assert rows["timeline: storage calls per request"]["value"] <= 2
-    assert rows["read units per inbox read"]["value"] <= 1
+    assert rows["inbox read: storage reads per request"]["value"] == 1
     figures = result["figures"]
     assert figures["ingest_api"]["decisions"] == figures["ingest_raw"]["decisions"] == 600
     counted = figures["consolidation_new"]

@@ -2,6 +2,7 @@
 or lose one. Crashes are simulated by running only the first steps of a write through the
 repository, then sending the request again."""
 
+import json
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -97,13 +98,14 @@ def test_a_request_waits_for_another_of_its_agent_then_answers_503_with_retry_af
     assert client.post(URL, sent, format="json").status_code == 201
 
 
-class FailDecisionItemWrites:
-    """DynamoDB failing every BatchWriteItem that carries decision items (claims pass): the
-    fault comes back from botocore's before-call hook as a 500, as from a failing partition."""
+class FailClaimWrites:
+    """DynamoDB failing every BatchWriteItem that carries id claims (decision items would pass):
+    the fault comes back from botocore's before-call hook as a 500, as from a failing partition."""
 
     def __call__(self, params, **kwargs):
-        for requests in params["RequestItems"].values():
-            if any(r["PutRequest"]["Item"]["pk"]["S"].startswith("agent:") for r in requests):
+        sent = json.loads(params["body"])  # before-call sees the serialised request
+        for requests in sent["RequestItems"].values():
+            if any(r["PutRequest"]["Item"]["pk"]["S"].startswith("decision#") for r in requests):
                 return (
                     _FakeHttp(500),
                     {"Error": {"Code": "InternalServerError", "Message": "injected"}, "ResponseMetadata": {}},
@@ -118,11 +120,11 @@ class _FakeHttp:
         self.content = b""
 
 
-def test_a_write_that_fails_half_way_leaves_claims_only_and_the_retry_completes_it(client, agent, monkeypatch):
+def test_no_decision_is_stored_without_its_claim_and_the_retry_stores_it(client, agent, monkeypatch):
     monkeypatch.setattr(services, "INGEST_LEASE_SECONDS", 1)  # a failed holder's lease runs out soon
     batch = [a_decision(agent, type="RISK_ASSESSMENT") for _ in range(30)]
     events = storage.gateway().client.meta.events
-    fault = FailDecisionItemWrites()
+    fault = FailClaimWrites()
     events.register("before-call.dynamodb.BatchWriteItem", fault)
     try:
         failed = client.post(URL, batch, format="json")
@@ -130,16 +132,17 @@ def test_a_write_that_fails_half_way_leaves_claims_only_and_the_retry_completes_
         events.unregister("before-call.dynamodb.BatchWriteItem", fault)
 
     assert failed.status_code == 503
-    claimed = repository.claims_find([d["decision_id"] for d in batch])
-    assert len(claimed) == 30  # claims first: no decision item can exist without its claim
+    # Claims go first: an item stored without its claim would be taken for new by the retry and
+    # written again over whatever happened to it since.
     assert client.get(URL, {"agent": agent}).json()["results"] == []
     time.sleep(2.1)  # the failed request's lease ran out (it was not given back: writes may land late)
 
     retry = client.post(URL, batch, format="json")
 
     assert retry.status_code == 200
-    assert {r["status"] for r in retry.json()["results"]} == {"exists"}
+    assert {r["status"] for r in retry.json()["results"]} == {"created"}
     assert len(client.get(URL, {"agent": agent, "limit": 100}).json()["results"]) == 30
+    assert len(repository.claims_find([d["decision_id"] for d in batch])) == 30
     assert counted(agent) == Counter({"total": 30, "t_RISK_ASSESSMENT": 30, "o_PENDING": 30})
 
 
