@@ -1,8 +1,8 @@
 """Writes to the decision log: ingest (single and batch, idempotent by decision_id) and outcomes.
 
-No transactions (see docs/storage.md): each write is a chain of idempotent single-item steps
-(claim the id, store the item, count it in the rollups), and a retry of the same request
-completes whatever a crash left undone without counting anything twice.
+No transactions (see docs/storage.md): each write is a chain of idempotent steps (claim the ids,
+store the items, count them in the rollups, all under the agent's ingest lease), and a
+retry of the same request completes whatever a crash left undone without counting anything twice.
 """
 
 import contextlib
