@@ -53,6 +53,7 @@ class Stack:
             "DATABASE_URL": f"sqlite:///{self.workdir / 'bench.sqlite3'}",
             "SECRET_KEY": "bench-secret-key-not-for-production",
             "DEBUG": "0",
+            "HTTPS_ONLY": "0",  # plain HTTP on 127.0.0.1
             "ALLOWED_HOSTS": "127.0.0.1",
             "METRICS_TOKEN": METRICS_TOKEN,
             "LOG_LEVEL": "WARNING",

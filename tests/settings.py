@@ -9,6 +9,8 @@ from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DEBUG", "0")
+# The live servers the browser tests drive speak plain HTTP.
+os.environ.setdefault("HTTPS_ONLY", "0")
 # The tests' local servers accept any credentials; these keep boto3's chain from looking further.
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"

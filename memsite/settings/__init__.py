@@ -6,5 +6,6 @@ from memsite.settings.base import *  # noqa: F403
 from memsite.settings.costs import *  # noqa: F403
 from memsite.settings.database import *  # noqa: F403
 from memsite.settings.logging import *  # noqa: F403
+from memsite.settings.security import *  # noqa: F403
 from memsite.settings.storage import *  # noqa: F403
 from memsite.settings.tasks import *  # noqa: F403

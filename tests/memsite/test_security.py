@@ -1,0 +1,54 @@
+"""Secure defaults: with DEBUG off the deployment checks are clean, HTTPS is enforced except for
+the probes and the scraper, and the headers a browser needs are sent."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.test import override_settings
+
+SETTINGS_VARIABLES = ("AWS_", "DYNAMODB_", "DEBUG", "SECRET_KEY", "HTTPS_ONLY", "SECURE_", "ALLOWED_HOSTS")
+
+
+def _deploy_check(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_VARIABLES)}
+    clean |= {"DJANGO_SETTINGS_MODULE": "memsite.settings", "SECRET_KEY": secrets.token_urlsafe(50)}
+    clean |= {"ALLOWED_HOSTS": "memsite.example.com", "DEBUG": "0"} | env
+    command = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    return subprocess.run(command, env=clean, capture_output=True, text=True)
+
+
+def test_the_deployment_checks_are_clean_with_production_settings():
+    result = _deploy_check()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_plain_http_settings_fail_the_deployment_checks():
+    result = _deploy_check(HTTPS_ONLY="0")
+
+    assert result.returncode != 0
+    assert "SESSION_COOKIE_SECURE" in result.stderr
+
+
+@pytest.mark.django_db
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_pages_redirect_to_https_but_probes_and_the_scraper_do_not(client):
+    page = client.get("/accounts/login/")
+
+    assert page.status_code == 301
+    assert page["Location"].startswith("https://")
+    assert client.get("/health/live").status_code == 200
+    assert client.get("/metrics").status_code == 403  # answered over HTTP: no token, no metrics
+
+
+@pytest.mark.django_db
+def test_pages_carry_the_browser_security_headers(client):
+    page = client.get("/accounts/login/")
+
+    assert page["X-Frame-Options"] == "DENY"
+    assert page["X-Content-Type-Options"] == "nosniff"
+    assert page["Referrer-Policy"] == "same-origin"
