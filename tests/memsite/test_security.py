@@ -9,7 +9,8 @@ import sys
 import pytest
 from django.test import override_settings
 
-SETTINGS_VARIABLES = ("AWS_", "DYNAMODB_", "DEBUG", "SECRET_KEY", "HTTPS_ONLY", "SECURE_", "ALLOWED_HOSTS")
+# DJANGO_: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process, which a deployment must not.
+SETTINGS_VARIABLES = ("AWS_", "DYNAMODB_", "DJANGO_", "DEBUG", "SECRET_KEY", "HTTPS_ONLY", "SECURE_", "ALLOWED_HOSTS")
 
 
 def _deploy_check(**env: str) -> subprocess.CompletedProcess:
