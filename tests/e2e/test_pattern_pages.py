@@ -10,7 +10,7 @@ from agents.services import agent_create
 from patterns import consolidation
 from patterns import services as pattern_services
 from tests.e2e.conftest import ARTIFACTS
-from tests.patterns.helpers import OPERATOR, log
+from tests.patterns.helpers import OPERATOR, define, log
 
 
 @pytest.fixture
@@ -20,17 +20,7 @@ def memory(transactional_db) -> dict:
     agents = [f"{name}-{marker}" for name in ("hunter", "risk")]
     for agent in agents:
         agent_create(agent_id=agent)
-    strong = pattern_services.definition_create(
-        raw={
-            "id": f"whale-{marker}",
-            "name": "Whale activity → price up",
-            "decision_type": "SIGNAL_GENERATION",
-            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
-            "min_support": 10,
-            "activate_at": 0.6,
-        },
-        editor=OPERATOR,
-    )
+    strong = define(f"whale-{marker}", marker, name="Whale activity → price up", min_support=10, activate_at=0.6)
     weak = pattern_services.definition_create(
         raw={
             "id": f"chop-{marker}",

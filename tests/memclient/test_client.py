@@ -136,21 +136,11 @@ def test_it_beats_and_saves_its_state_and_checkpoints(team, make_client, api):
 
 def test_it_reads_learned_patterns_and_similar_situations(team, make_client, unique):
     from patterns import consolidation
-    from patterns.services import Editor, definition_create
+    from tests.patterns.helpers import define
 
     hunter = team["market-hunter"]
     marker = f"c{unique[-8:].lower()}"
-    definition = definition_create(
-        raw={
-            "id": f"client-{marker}",
-            "name": "client test pattern",
-            "decision_type": "SIGNAL_GENERATION",
-            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
-            "min_support": 3,
-            "activate_at": 0.5,
-        },
-        editor=Editor(label="test", may_edit=True),
-    )
+    definition = define(f"client-{marker}", marker, name="client test pattern", min_support=3, activate_at=0.5)
     client = make_client(hunter)
     for n in range(8):
         client.log_decision(

@@ -3,8 +3,7 @@ tests sharing the session's tables never count each other's decisions."""
 
 import pytest
 
-from patterns import services as pattern_services
-from tests.patterns.helpers import OPERATOR
+from tests.patterns.helpers import define
 
 
 @pytest.fixture
@@ -20,15 +19,4 @@ def marker(unique) -> str:
 
 @pytest.fixture
 def definition(marker):
-    return pattern_services.definition_create(
-        raw={
-            "id": f"p-{marker}",
-            "name": "test pattern",
-            "decision_type": "SIGNAL_GENERATION",
-            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
-            "half_life_days": 30,
-            "min_support": 5,
-            "activate_at": 0.6,
-        },
-        editor=OPERATOR,
-    )
+    return define(f"p-{marker}", marker, half_life_days=30, min_support=5, activate_at=0.6)

@@ -38,3 +38,15 @@ def log(
 def report(decision, status: str):
     actor = decision_services.Actor(label=f"agent:{decision.agent_id}", agent_id=decision.agent_id)
     decision_services.decision_outcome_set(decision_id=decision.decision_id, raw={"status": status}, actor=actor)
+
+
+def define(pattern_id: str, marker: str, *, name: str = "test pattern", **settings):
+    """A SIGNAL_GENERATION pattern that matches decisions whose context has `marker` set to True
+    (what `log` writes), defined by an operator; `settings` are further definition fields."""
+    raw = {
+        "id": pattern_id,
+        "name": name,
+        "decision_type": "SIGNAL_GENERATION",
+        "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
+    }
+    return pattern_services.definition_create(raw=raw | settings, editor=OPERATOR)

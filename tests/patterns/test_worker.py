@@ -16,8 +16,7 @@ from ulid import ULID
 
 from patterns import consolidation
 from patterns import memory_repository as repo
-from patterns import services as pattern_services
-from tests.patterns.helpers import OPERATOR, log
+from tests.patterns.helpers import define, log
 
 REDIS = "redis://127.0.0.1:6379/14"  # a database of its own: `make run` uses 0
 
@@ -93,15 +92,7 @@ def start_worker(queue, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
 @pytest.fixture
 def definition(unique):
     marker = f"m{unique[-10:].lower()}"
-    created = pattern_services.definition_create(
-        raw={
-            "id": f"w-{marker}",
-            "name": "worker test pattern",
-            "decision_type": "SIGNAL_GENERATION",
-            "conditions": [{"path": f"context.{marker}", "op": "eq", "value": True}],
-        },
-        editor=OPERATOR,
-    )
+    created = define(f"w-{marker}", marker, name="worker test pattern")
     return created, marker
 
 
