@@ -6,12 +6,14 @@ instead of silently meaning False.
 """
 
 import os
+import re
 from collections.abc import Sequence
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 
 def _raw(name: str) -> str | None:
@@ -80,4 +82,12 @@ def env_url(name: str, default: str | None, *, schemes: Sequence[str]) -> str | 
     scheme, sep, rest = raw.partition("://")
     if not sep or scheme not in schemes or not rest:
         raise _fail(name, raw, "a URL starting with " + " or ".join(f"{s}://" for s in schemes))
+    return raw
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as Django REST framework's throttles read it: "3000/min"."""
+    raw = env_str(name, default)
+    if not _RATE.match(raw):
+        raise _fail(name, raw, "a rate such as 3000/min (per s, min, hour or day)")
     return raw

@@ -11,6 +11,11 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DEBUG", "0")
 # The live servers the browser tests drive speak plain HTTP.
 os.environ.setdefault("HTTPS_ONLY", "0")
+# Tests hammer the API far faster than agents do; the throttle tests set their own low rates.
+os.environ.setdefault("API_THROTTLE_AGENT", "1000000/min")
+os.environ.setdefault("API_THROTTLE_PERSON", "1000000/min")
+# Throttle counters in Redis are keyed by token digest and user id; ids repeat between test runs.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"memsite-test-{os.getpid()}")
 # The tests' local servers accept any credentials; these keep boto3's chain from looking further.
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"

@@ -9,3 +9,4 @@ from memsite.settings.logging import *  # noqa: F403
 from memsite.settings.security import *  # noqa: F403
 from memsite.settings.storage import *  # noqa: F403
 from memsite.settings.tasks import *  # noqa: F403
+from memsite.settings.throttling import *  # noqa: F403

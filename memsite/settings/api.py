@@ -3,7 +3,7 @@
 from memsite.env import env_optional
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "memsite.api.schema.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "memsite.api.authentication.AgentTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -13,6 +13,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["memsite.api.parsers.SafeJSONParser"],
     "EXCEPTION_HANDLER": "memsite.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rates: API_THROTTLE_RATES (memsite/settings/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "memsite.api.throttling.AgentTokenThrottle",
+        "memsite.api.throttling.PersonThrottle",
+    ],
 }
 
 # A batch of 100 decisions of 64 KiB: the API refuses more itself, with a JSON 413 that says why.

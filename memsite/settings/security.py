@@ -6,6 +6,8 @@ HSTS tells browsers to stay there. `manage.py check --deploy` is clean with thes
 turns the HTTPS part off for plain HTTP on a trusted network (the bench, the tests' live servers);
 never where the internet can reach it. `make run` (DEBUG on) serves plain HTTP on 127.0.0.1."""
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+
 from memsite.env import env_bool, env_int
 from memsite.settings.base import DEBUG
 
@@ -27,3 +29,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content Security Policy (django-csp): scripts only from this site's own static files (the pages
+# keep chart data in <script type="application/json">, which is data, not code), no plugins, no
+# framing, forms post only here. Styles may be inline: Plotly writes <style> elements and style
+# attributes as it draws (no nonce or hash option), and refusing them breaks its charts' toolbar.
+# No script ever runs inline; the browser tests fail on any policy violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}

@@ -57,11 +57,17 @@ def page(browser: Browser, live_server, request) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1300, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # What the Content Security Policy blocked: a page that needs it to work is a bug.
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     prefix = "FAILED-" if getattr(request.node, "failed_in_call", False) else ""
     page.screenshot(path=str(ARTIFACTS / f"{prefix}{request.node.name}.png"), full_page=True)
     context.close()
+    assert not blocked, "the page broke its Content Security Policy:\n" + "\n".join(blocked)
 
 
 @pytest.fixture

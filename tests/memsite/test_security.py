@@ -2,6 +2,7 @@
 the probes and the scraper, and the headers a browser needs are sent."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -53,3 +54,30 @@ def test_pages_carry_the_browser_security_headers(client):
     assert page["X-Frame-Options"] == "DENY"
     assert page["X-Content-Type-Options"] == "nosniff"
     assert page["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_that_runs_no_inline_script(client):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.IGNORECASE)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/", "/decisions/", "/agents/", "/signals/", "/patterns/", "/ops/", "/status/", "/api/docs/"]
+)
+def test_no_page_has_an_inline_script_the_policy_would_block(client, path):
+    from tests.conftest import _person
+
+    client.force_login(_person("ada", "admin"))
+    page = client.get(path)
+
+    assert page.status_code == 200
+    assert not INLINE_SCRIPT.findall(page.content.decode()), "scripts must come from static files"

@@ -1,0 +1,101 @@
+"""API throttles per agent token and per person (counters in Redis, failing open when Redis is
+gone) and login throttling per username and address (counted in the database)."""
+
+import pytest
+from django.core.cache import cache
+
+DECISIONS = "/api/v1/decisions/"
+
+
+@pytest.fixture
+def low_rates(settings):
+    settings.API_THROTTLE_RATES = {"agent": "3/min", "person": "2/min"}
+    cache.clear()  # this test process's own key prefix (tests/settings.py)
+
+
+def test_an_agent_token_gets_429_with_retry_after_past_its_rate(low_rates, as_agent, unique):
+    hunter = as_agent(f"hunter-{unique.lower()}")
+    assert [hunter.get(DECISIONS).status_code for _ in range(3)] == [200, 200, 200]
+
+    refused = hunter.get(DECISIONS)
+
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert refused.json()["code"] == "throttled"
+    assert "throttled" in refused.json()["detail"]
+
+
+def test_each_token_has_its_own_budget(low_rates, as_agent, unique):
+    first = as_agent(f"hunter-{unique.lower()}")
+    for _ in range(3):
+        first.get(DECISIONS)
+    assert first.get(DECISIONS).status_code == 429
+
+    assert as_agent(f"risk-{unique.lower()}").get(DECISIONS).status_code == 200
+    assert as_agent(f"hunter-{unique.lower()}").get(DECISIONS).status_code == 200  # a new token of the same agent
+
+
+def test_the_counters_in_redis_never_hold_a_token(low_rates, agent_token, unique):
+    from rest_framework.test import APIClient
+
+    token = agent_token(f"hunter-{unique.lower()}")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.get(DECISIONS)
+
+    keys = cache.keys("*")
+    assert keys, "the throttle wrote its counter to Redis"
+    assert not [key for key in keys if token in key]
+
+
+def test_people_are_throttled_one_by_one(low_rates, as_person, alice, bob):
+    operator = as_person(alice)
+    assert [operator.get(DECISIONS).status_code for _ in range(3)] == [200, 200, 429]
+
+    assert as_person(bob).get(DECISIONS).status_code == 200
+
+
+def test_with_redis_gone_the_api_keeps_answering(settings, as_agent, unique):
+    """Fail open: the throttle is off until Redis returns, decisions still flow."""
+    settings.API_THROTTLE_RATES = {"agent": "1/min", "person": "1/min"}
+    settings.CACHES = {
+        "default": settings.CACHES["default"] | {"LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    hunter = as_agent(f"hunter-{unique.lower()}")
+
+    answers = [hunter.get(DECISIONS).status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+
+
+LOGIN = "/accounts/login/"
+
+
+def _attempt(client, username: str, password: str):
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+@pytest.mark.django_db
+def test_wrong_passwords_pause_logins_for_that_username_with_a_clear_page(client, settings, alice, bob):
+    settings.AXES_FAILURE_LIMIT = 3
+    assert [_attempt(client, "alice", "wrong").status_code for _ in range(2)] == [200, 200]  # the form again
+
+    locked = _attempt(client, "alice", "wrong")
+    assert locked.status_code == 429
+    assert b"Too many failed logins" in locked.content
+    assert b"15 minutes" in locked.content
+    assert _attempt(client, "alice", "correct horse battery").status_code == 429, "even the right password"
+
+    welcome = _attempt(client, "bob", "correct horse battery")
+    assert welcome.status_code == 302, "another username logs in as before"
+
+
+@pytest.mark.django_db
+def test_a_successful_login_resets_the_count(client, settings, alice):
+    settings.AXES_FAILURE_LIMIT = 3
+    _attempt(client, "alice", "wrong")
+    _attempt(client, "alice", "wrong")
+    assert _attempt(client, "alice", "correct horse battery").status_code == 302
+    client.logout()
+
+    assert [_attempt(client, "alice", "wrong").status_code for _ in range(2)] == [200, 200]
