@@ -20,7 +20,7 @@ from memsite import storage
 from memsite.storage.codec import format_timestamp
 from memsite.storage.concurrency import parallel
 from memsite.storage.tables import AGENT_SIGNALS, TTL_ATTRIBUTE
-from signals.schemas import InboxSignal, Signal
+from signals.schemas import MAX_TTL_SECONDS, InboxSignal, Signal
 
 FLOW_RETENTION = timedelta(days=30)
 
@@ -89,6 +89,9 @@ def _inbox_from(item: dict[str, Any]) -> InboxSignal:
 
 def item_check(signal: Signal) -> None:
     """storage.InvalidValue (naming the path) if DynamoDB cannot store the signal."""
+    # The payload first: nesting too deep for DynamoDB is refused here, by path, before the
+    # content hash's JSON dump fails on it ("Maximum serialization depth exceeded": a 500).
+    storage.codec.encode_value(signal.payload, "payload")
     storage.codec.encode_item(_signal_item(signal))
 
 
@@ -141,7 +144,15 @@ def signals_recent(day: str, limit: int) -> list[Signal]:
 
 
 def inbox_page(agent_id: str, *, limit: int, cursor: str | None) -> tuple[list[InboxSignal], str | None]:
-    page = _table().query_page(f"inbox#{agent_id}", index="by_target", newest_first=False, limit=limit, cursor=cursor)
+    # Only signals young enough to be alive: expired, unacknowledged inbox items stay in the index
+    # until DynamoDB deletes them (days later, or never on dynalite), and as the oldest they would
+    # fill a page that the expiry filter then empties, hiding the live signals behind them.
+    oldest_alive = datetime.now(UTC) - timedelta(seconds=MAX_TTL_SECONDS + 1)
+    alive = storage.SortCondition("gt", (format_timestamp(oldest_alive),), moving=True)
+    # Shorter-lived signals that expired unacknowledged are skipped by topping the page up.
+    page = _table().query_page(
+        f"inbox#{agent_id}", index="by_target", sort=alive, newest_first=False, limit=limit, cursor=cursor, max_calls=5
+    )
     return [_inbox_from(item) for item in page.items], page.next_cursor
 
 

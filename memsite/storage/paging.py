@@ -23,6 +23,10 @@ class SortCondition:
 
     op: Literal["eq", "lt", "lte", "gt", "gte", "begins_with", "between"]
     values: tuple[Any, ...]
+    # A bound that moves with the clock (e.g. "created after now minus the longest TTL"): left
+    # out of the cursor's fingerprint, so the next page may use a later bound. That is sound for
+    # such a floor, since whatever it drops in between has expired meanwhile.
+    moving: bool = False
 
     def __post_init__(self) -> None:
         arity = {"between": 2}.get(self.op, 1)
@@ -36,6 +40,9 @@ class SortCondition:
     @classmethod
     def begins_with(cls, prefix: str) -> "SortCondition":
         return cls("begins_with", (prefix,))
+
+    def fingerprint_part(self) -> tuple[Any, ...]:
+        return (self.op, "moving") if self.moving else (self.op, self.values)
 
     def expression(self) -> tuple[str, dict[str, Any]]:
         values = {f":s{i}": encode_value(value, "sort key") for i, value in enumerate(self.values)}
@@ -65,7 +72,8 @@ class _Query:
 
     def fingerprint(self, partitions: Any) -> str:
         where = sorted((self.where or {}).items())
-        return query_fingerprint(self.table.name, self.index, partitions, self.sort, self.newest_first, where)
+        sort = self.sort.fingerprint_part() if self.sort else None
+        return query_fingerprint(self.table.name, self.index, partitions, sort, self.newest_first, where)
 
     def run(self, partition_value: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
         """One Query call: the live items, and LastEvaluatedKey (None at the partition's end)."""
@@ -122,12 +130,21 @@ def _check_limit(limit: int) -> None:
         raise StorageError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
 
 
-def query_page(table: "Table", partition_value: str, *, limit: int, cursor: str | None, **options: Any) -> Page:
+def query_page(
+    table: "Table", partition_value: str, *, limit: int, cursor: str | None, max_calls: int = 1, **options: Any
+) -> Page:
+    """One page. With max_calls > 1, a page that the expiry filter thinned out is topped up by up
+    to that many Query calls in all, so expired items ahead of live ones do not yield empty pages."""
     _check_limit(limit)
     query = _Query(table, **options)
     fingerprint, secret = query.fingerprint(partition_value), table.gateway.config.cursor_secret
-    start_key = decode_cursor(cursor, fingerprint=fingerprint, secret=secret) if cursor else None
-    items, last_key = query.run(partition_value, limit, start_key)
+    last_key = decode_cursor(cursor, fingerprint=fingerprint, secret=secret) if cursor else None
+    items: list[dict[str, Any]] = []
+    for _ in range(max_calls):
+        found, last_key = query.run(partition_value, limit - len(items), last_key)
+        items += found
+        if last_key is None or len(items) >= limit:
+            break
     return Page(items, encode_cursor(last_key, fingerprint=fingerprint, secret=secret) if last_key else None)
 
 

@@ -355,11 +355,13 @@ class Table:
         where: Mapping[str, Any] | None = None,
         attributes: Sequence[str] | None = None,
         consistent: bool = False,
+        max_calls: int = 1,
     ) -> Page:
         """One page (one Query call) of a partition, live items only, with the cursor to the next.
         `where` keeps only items whose attributes equal the given values (a FilterExpression);
         `consistent` reads the latest writes (base table only, twice the read units); `attributes`
-        names the attributes to return (all by default)."""
+        names the attributes to return (all by default); `max_calls` > 1 tops up a page that
+        expired items thinned out, with up to that many Query calls."""
         return paging.query_page(
             self,
             partition_value,
@@ -367,6 +369,7 @@ class Table:
             sort=sort,
             limit=limit,
             cursor=cursor,
+            max_calls=max_calls,
             newest_first=newest_first,
             where=where,
             attributes=tuple(attributes) if attributes else None,

@@ -120,6 +120,42 @@ def test_expired_signals_are_hidden(team):
     assert inbox(risk_client)["results"] == []
 
 
+def test_expired_unacknowledged_signals_do_not_hide_a_live_one(team):
+    """They stay in the inbox index until DynamoDB deletes them; a page must not fill up with them."""
+    _hunter, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+    for _ in range(7):
+        publish(hunter_client, [risk], ttl_seconds=1)
+    time.sleep(2.1)
+    live = publish(hunter_client, [risk]).json()["signal_id"]
+
+    assert [s["signal_id"] for s in inbox(risk_client, limit=3)["results"]] == [live]
+
+
+def test_inbox_items_older_than_the_longest_life_are_not_even_read(team):
+    from datetime import UTC, datetime, timedelta
+
+    from memsite import storage
+    from memsite.storage.tables import AGENT_SIGNALS
+    from signals import repository
+    from signals.schemas import Delivery, Signal
+
+    _hunter, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    for n in range(40):  # more than the few pages a read may skip
+        created = two_days_ago + timedelta(seconds=n)
+        old = Signal(
+            signal_id=str(ULID.from_datetime(created)), type="WHALE_ACTIVITY", source_agent="market-hunter",
+            confidence=0.5, payload={}, target_agents=[risk], decision_id=None, created_at=created,
+            expires_at=created + timedelta(hours=1), deliveries={risk: Delivery()},
+        )  # fmt: skip
+        storage.table(AGENT_SIGNALS).put(repository._inbox_item(old, risk))
+    live = publish(hunter_client, [risk]).json()["signal_id"]
+
+    assert [s["signal_id"] for s in inbox(risk_client, limit=3)["results"]] == [live]
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [
