@@ -109,12 +109,28 @@ def ratelimit_windows(*, agent_id: str) -> list[RateLimitWindow]:
     return ratelimit_repository.windows_list(agent_known(agent_id))
 
 
-def recent_queries(*, agent_id: str, cycles: int = 10) -> list:
-    """The user's "recent queries (last 10 cycles)": the agent's latest QUERY_EXECUTION decisions."""
+def recent_queries(*, agent_id: str, cycles: int = 10, most: int = 200) -> list:
+    """The user's "recent queries (last 10 cycles)": the agent's QUERY_EXECUTION decisions of its
+    last `cycles` cycles (counted back from the cycle of its newest decision), newest first, at
+    most `most`. Decisions without a cycle: the latest `cycles` of them."""
     from decisions.selectors import DecisionFilter, decision_list
 
-    decisions, _ = decision_list(filters=DecisionFilter(agent=agent_id, type="QUERY_EXECUTION", limit=50))
-    recent_cycles = sorted({d.cycle for d in decisions if d.cycle is not None}, reverse=True)[:cycles]
-    if not recent_cycles:
-        return decisions[:cycles]
-    return [d for d in decisions if d.cycle is None or d.cycle >= recent_cycles[-1]]
+    newest, _ = decision_list(filters=DecisionFilter(agent=agent_id, limit=1))
+    last_cycle = newest[0].cycle if newest else None
+    found: list = []
+    cursor = None
+    while True:
+        page, cursor = decision_list(
+            filters=DecisionFilter(agent=agent_id, type="QUERY_EXECUTION", limit=50, cursor=cursor)
+        )
+        for decision in page:
+            if last_cycle is None or decision.cycle is None:
+                if len(found) >= cycles:
+                    return found
+            elif decision.cycle <= last_cycle - cycles:
+                return found
+            found.append(decision)
+            if len(found) >= most:
+                return found
+        if cursor is None:
+            return found

@@ -231,6 +231,28 @@ def test_recent_queries_are_the_last_ten_cycles_of_query_execution_decisions(me,
     assert {d.type for d in recent} == {"QUERY_EXECUTION"}
 
 
+def test_recent_queries_keep_every_query_of_a_busy_cycle(me, agent):
+    from agents.selectors import recent_queries
+    from tests.decisions.test_api import URL, a_decision
+
+    now = datetime.now(UTC)
+    batch = [
+        a_decision(
+            agent,
+            type="QUERY_EXECUTION",
+            cycle=c,
+            timestamp=(now - timedelta(minutes=60 - 4 * c, seconds=q)).isoformat(),
+        )
+        for c in range(12)
+        for q in range(6)
+    ]
+    me.post(URL, batch, format="json")
+
+    recent = recent_queries(agent_id=agent)
+
+    assert sorted(d.cycle for d in recent) == sorted(c for c in range(2, 12) for _ in range(6))
+
+
 def test_a_retried_restore_keeps_the_backup_it_made(me, agent):
     me.put(f"{base(agent)}/state/checkpoints/safe/", {"cycle": 1}, format="json")
     me.put(f"{base(agent)}/state/CURRENT/", {"cycle": 50}, format="json")
