@@ -30,6 +30,20 @@ def test_an_endpoint_url_selects_that_endpoint():
     assert result.stdout.split() == ["endpoint", "http://127.0.0.1:9000", "staging_", "True"]
 
 
+def test_the_aws_backend_talks_to_aws_even_with_a_local_endpoint_in_the_environment():
+    client_endpoint = (
+        "import django; django.setup(); from memsite import storage; "
+        "print(storage.gateway('request').client.meta.endpoint_url)"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "DEBUG", "SECRET_KEY"))}
+    env = clean | {"DJANGO_SETTINGS_MODULE": "memsite.settings", "PYTHONPATH": os.getcwd(), "DEBUG": "1"}
+    env |= {"DYNAMODB_BACKEND": "aws", "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}
+
+    result = subprocess.run([sys.executable, "-c", client_endpoint], env=env, capture_output=True, text=True)
+
+    assert result.stdout.strip() == "https://dynamodb.eu-west-1.amazonaws.com", result.stderr
+
+
 def test_without_debug_a_secret_key_is_required():
     result = _load()
 
