@@ -4,7 +4,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import celeryd_after_setup
+from celery.signals import celeryd_after_setup, celeryd_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memsite.settings")
 
@@ -13,6 +13,15 @@ logger = logging.getLogger(__name__)
 app = Celery("memsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@celeryd_init.connect
+def storage_retries_as_a_worker(sender, **kwargs) -> None:
+    """Sent in the worker's main process before its pool forks: every storage call of a task then
+    retries as workers do (more attempts, longer waits) unless the code asks for another role."""
+    from memsite import storage
+
+    storage.set_process_role("worker")
 
 
 @celeryd_after_setup.connect

@@ -49,26 +49,37 @@ __all__ = [
     "meter",
     "observe",
     "reset",
+    "set_process_role",
     "table",
 ]
 
 _lock = threading.Lock()
 _gateways: dict[Role, Gateway] = {}
+# What a caller that names no role gets: "request" in web processes, "worker" in Celery workers
+# (memsite/celery.py), so repositories shared by both retry longer inside a task.
+_process_role: Role = "request"
 # One meter for the process, whichever role's client made the call.
 _meter = CapacityMeter()
 
 
-def gateway(role: Role = "request") -> Gateway:
+def gateway(role: Role | None = None) -> Gateway:
     """The process's gateway for `role` ("request": fail fast; "worker": retry longer; "probe":
-    one try within a second, for health checks)."""
+    one try within a second, for health checks); without one, the process's own role."""
+    role = role or _process_role
     with _lock:
         if role not in _gateways:
             _gateways[role] = Gateway(StorageConfig.from_settings(role=role), meter=_meter)
         return _gateways[role]
 
 
-def table(spec: TableSpec, role: Role = "request") -> Table:
+def table(spec: TableSpec, role: Role | None = None) -> Table:
     return Table(spec, gateway(role))
+
+
+def set_process_role(role: Role) -> None:
+    """The role of callers that name none, for the rest of this process."""
+    global _process_role
+    _process_role = role
 
 
 def meter() -> CapacityMeter:

@@ -152,3 +152,16 @@ def test_create_adds_an_index_the_spec_gained_keeping_every_item(fresh_gateway, 
     assert sorted(item["n"] for item in by_day.items) == list(range(5))
     assert sorted(table.query_all("agent:a#decision#X"), key=lambda i: i["n"]) == items
     assert create_tables(fresh_gateway, (AGENT_DECISIONS,)) == []
+
+
+def test_storage_calls_in_a_celery_worker_retry_as_a_worker(storage_settings):
+    from memsite.celery import storage_retries_as_a_worker
+
+    storage_retries_as_a_worker(sender="test-worker")
+    try:
+        in_a_task = storage.gateway().config
+        assert in_a_task.max_attempts == storage.gateway("worker").config.max_attempts
+        assert in_a_task.max_attempts > storage.gateway("request").config.max_attempts
+    finally:
+        storage.set_process_role("request")
+    assert storage.gateway().config.max_attempts == storage.gateway("request").config.max_attempts
