@@ -22,7 +22,8 @@ $(STAMP_PY): requirements.txt requirements-dev.txt
 
 # dynalite, the embedded DynamoDB, pinned by package-lock.json.
 $(STAMP_NODE): package.json package-lock.json
-	@command -v node >/dev/null || { echo "Node.js >= 20 is required (for the embedded DynamoDB, dynalite)"; exit 1; }
+	@command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' \
+		|| { echo "Node.js >= 20 is required (for the embedded DynamoDB, dynalite); found: $$(node --version 2>/dev/null || echo none)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
