@@ -21,6 +21,10 @@ RETENTION = timedelta(days=90)
 # everything in every timeline, so they are refused.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_DECISION_BYTES = 64 * 1024
+# An outcome report, and the decision with every correction kept in its history: well under
+# DynamoDB's 400 KB item limit, so a refusal is ours, with a reason, never DynamoDB's.
+MAX_OUTCOME_BYTES = 16 * 1024
+MAX_STORED_DECISION_BYTES = 300 * 1024
 
 
 def decision_type_check(value: str) -> str:
@@ -107,7 +111,8 @@ class DecisionIn(_Strict):
     context: dict[str, Any] = Field(default_factory=dict)
     reasoning: dict[str, Any] = Field(default_factory=dict)
     outcome: OutcomeIn | None = None
-    links: Links = Field(default_factory=Links)
+    # null means no links, as null means no outcome: clients that write None for "absent" work.
+    links: Links | None = None
 
     @field_validator("decision_id")
     @classmethod

@@ -22,10 +22,13 @@ from decisions import repository
 from decisions.repository import RollupChange
 from decisions.schemas import (
     MAX_DECISION_BYTES,
+    MAX_OUTCOME_BYTES,
+    MAX_STORED_DECISION_BYTES,
     PENDING,
     BatchResult,
     Decision,
     DecisionIn,
+    Links,
     Outcome,
     OutcomeChange,
     OutcomeIn,
@@ -40,8 +43,8 @@ from memsite.validation import unstorable, validation_failed
 logger = logging.getLogger(__name__)
 MAX_BATCH = 100
 # One ingest request per agent at a time holds this lease (see _ingest). Its writes must all be
-# over before it can pass on: none starts after the window, and one lives at most about 24 s
-# (2 s connect + 5 s read, three attempts, botocore's backoff between), so the last lands by 54 s.
+# over before it can pass on: none starts after the window, and one lives at most about 12 s
+# (three attempts of 1 s connect + 2 s read, botocore's backoff between), so the last lands by 42 s.
 # The rest of the lease covers clock differences between web hosts and the whole-second expiry.
 INGEST_LEASE_SECONDS = 90
 INGEST_WRITE_WINDOW_SECONDS = 30
@@ -58,12 +61,16 @@ class Actor:
     is_operator: bool = False
 
 
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+
+
 def decision_parse(raw: Any, *, actor: Actor) -> Decision:
     """Validate one submitted decision, resolve its id and timestamp, and check that DynamoDB
     can store every value in it: all before anything is written."""
     if not isinstance(raw, dict):
         raise ValidationFailed("body: a decision must be a JSON object", fields={"body": "expected an object"})
-    size = len(json.dumps(raw, separators=(",", ":"), default=str).encode())
+    size = _json_size(raw)
     if size > MAX_DECISION_BYTES:
         raise PayloadTooLarge(f"decision is {size} bytes; the limit is {MAX_DECISION_BYTES} bytes (64 KiB)")
     try:
@@ -107,7 +114,7 @@ def _decision_from(data: DecisionIn, *, actor: Actor) -> Decision:
         context=data.context,
         reasoning=data.reasoning,
         outcome=outcome,
-        links=data.links,
+        links=data.links or Links(),
         recorded_at=now,
     )
 
@@ -241,6 +248,9 @@ def _ingest_holding_lease(decisions: list[Decision], deadline: float) -> list[tu
 def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[str, Decision]:
     """Report (or correct) a decision's outcome: ("updated", decision) or ("unchanged", decision).
     A correction keeps the previous outcome, with who replaced it and when, in the history."""
+    size = _json_size(raw)
+    if size > MAX_OUTCOME_BYTES:
+        raise PayloadTooLarge(f"outcome is {size} bytes; the limit is {MAX_OUTCOME_BYTES} bytes (16 KiB)")
     try:
         report = OutcomeIn.model_validate(raw)
     except ValidationError as error:
@@ -258,6 +268,12 @@ def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[s
                 "outcome_history": [*decision.outcome_history, change],
             }
         )
+        if (size := _json_size(updated.model_dump(mode="json"))) > MAX_STORED_DECISION_BYTES:
+            raise PayloadTooLarge(
+                f"decision {decision_id} would be {size} bytes with this correction; the limit is "
+                f"{MAX_STORED_DECISION_BYTES} bytes with its outcome history, which has "
+                f"{len(decision.outcome_history)} corrections already"
+            )
         try:
             stored = repository.decision_update_outcome(updated, expected_version=decision.version)
         except storage.Conflict:

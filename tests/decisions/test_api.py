@@ -106,6 +106,17 @@ def test_every_validation_error_names_its_field(hunter, change, field):
     assert field in body["fields"]
 
 
+def test_null_links_are_no_links(hunter):
+    sent = a_decision(links=None)
+
+    created = hunter.post(URL, sent, format="json")
+    retried = hunter.post(URL, a_decision(decision_id=sent["decision_id"]) | {"links": {}}, format="json")
+
+    assert created.status_code == 201
+    assert created.json()["links"] == {"consumed_signals": [], "produced_signals": [], "parent_decision_id": None}
+    assert retried.status_code == 200
+
+
 def test_a_missing_required_field_is_named(hunter):
     sent = a_decision()
     del sent["type"]
@@ -213,6 +224,36 @@ def test_reporting_the_same_outcome_again_changes_nothing(hunter):
 
     assert again["outcome_history"] == first["outcome_history"]
     assert again["version"] == first["version"]
+
+
+def test_an_outcome_over_16_kib_is_413_and_the_decision_unchanged(hunter):
+    sent = a_decision()
+    hunter.post(URL, sent, format="json")
+    outcome_url = f"{URL}{sent['decision_id']}/outcome/"
+
+    response = hunter.post(outcome_url, {"status": "SUCCESS", "metrics": {"log": "x" * 17000}}, format="json")
+
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("outcome is ")
+    assert hunter.get(f"{URL}{sent['decision_id']}/").json()["outcome_status"] == "PENDING"
+
+
+def test_corrections_stop_with_a_clear_413_before_the_item_limit_and_keep_the_history(hunter):
+    sent = a_decision(context={"blob": "c" * 60000})
+    hunter.post(URL, sent, format="json")
+    outcome_url = f"{URL}{sent['decision_id']}/outcome/"
+    answers = [
+        hunter.post(outcome_url, {"status": "SUCCESS", "metrics": {"n": n, "log": "x" * 15000}}, format="json")
+        for n in range(20)
+    ]
+
+    codes = [answer.status_code for answer in answers]
+    refused = codes.index(413)
+    assert refused > 5 and set(codes[:refused]) == {200} and set(codes[refused:]) == {413}
+    assert "outcome history" in answers[refused].json()["detail"]
+    stored = hunter.get(f"{URL}{sent['decision_id']}/").json()
+    assert stored["outcome"]["metrics"]["n"] == refused - 1
+    assert len(stored["outcome_history"]) == refused
 
 
 def test_an_outcome_for_an_unknown_decision_is_404(hunter):
