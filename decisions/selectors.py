@@ -124,17 +124,25 @@ def _cursor_wrap(filters: DecisionFilter, position: str) -> str:
     """The API cursor: the storage cursor (signed, bound to the query) plus the window it was
     made for. Altering the window makes the storage cursor's fingerprint check fail."""
     state = {"since": format_timestamp(filters.since), "until": format_timestamp(filters.until), "position": position}
+    return _cursor_text(state)
+
+
+def _cursor_text(state: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
 
 
 def _cursor_window(cursor: str) -> dict:
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if _cursor_text(state) != cursor:
+            # This envelope is not signed (its position is): base64 and JSON would let other
+            # spellings of it through, so only the exact text it was handed out as is accepted.
+            raise ValueError("not as it was returned")
         window = {name: parse_timestamp(state[name]) for name in ("since", "until")}
         if any(moment.tzinfo is None for moment in window.values()):
             raise ValueError("naive time")
         return window | {"position": str(state["position"])}
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error, RecursionError):
         raise ValueError("cursor is not valid: pass next_cursor exactly as it was returned") from None
 
 
@@ -161,6 +169,15 @@ class HourlyCounts:
     @property
     def total(self) -> int:
         return sum(sum(counts) for counts in self.by_type.values())
+
+    @property
+    def reported(self) -> int:
+        """Decisions whose outcome (SUCCESS or FAILURE) is in, by the hour they were made."""
+        return sum(
+            sum(outcomes.get(status, []))
+            for outcomes in self.by_agent_outcome.values()
+            for status in ("SUCCESS", "FAILURE")
+        )
 
 
 def decision_counts_hourly(*, since: datetime, until: datetime) -> HourlyCounts:

@@ -69,6 +69,24 @@ def test_the_overview_shows_hourly_charts_and_the_latest_decisions(viewer, logge
     assert agent in html
 
 
+def test_the_overview_says_why_a_chart_is_missing(viewer, own_tables, as_agent):
+    agent = f"quiet-{str(ULID())[-6:].lower()}"
+    now = datetime.now(UTC)
+    two_days_ago = a_decision(agent, timestamp=(now - timedelta(days=2)).isoformat())
+    as_agent(agent).post(URL, two_days_ago, format="json")
+
+    quiet = viewer.get("/").content.decode()
+    assert 'id="quiet-day"' in quiet
+    assert 'id="figure-per-hour"' not in quiet
+    assert two_days_ago["decision_id"] in quiet  # still listed among the week's latest
+
+    as_agent(agent).post(URL, a_decision(agent), format="json")
+    pending = viewer.get("/").content.decode()
+    assert 'id="figure-per-hour"' in pending
+    assert 'id="no-outcomes"' in pending
+    assert 'id="figure-success"' not in pending
+
+
 def test_the_overview_of_an_empty_system_says_how_to_start(viewer, own_tables):
 
     html = viewer.get("/").content.decode()
