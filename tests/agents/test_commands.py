@@ -1,5 +1,7 @@
 """The identity commands: agents and their tokens, people and their roles."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -93,3 +95,32 @@ def test_user_create_gives_the_role(role):
 def test_user_create_refuses_a_weak_password():
     with pytest.raises(CommandError, match="password"):
         _run("user_create", "weak", "--role", "viewer", "--password", "123")
+
+
+def test_an_admin_revokes_and_rotates_tokens_on_the_admin_page(client, carol, as_agent, unique):
+    from agents.models import AgentToken
+
+    agent = f"admin-{unique[-6:].lower()}"
+    old_client = as_agent(agent)
+    assert old_client.get("/api/v1/decisions/").status_code == 200
+    carol.is_staff = carol.is_superuser = True  # as user_create --role admin makes them
+    carol.save()
+    client.force_login(carol)
+    changelist = "/admin/agents/agenttoken/"
+    assert agent in client.get(changelist).content.decode()
+    selected = [str(pk) for pk in AgentToken.objects.filter(agent_id=agent).values_list("pk", flat=True)]
+
+    page = client.post(changelist, {"action": "rotate", "_selected_action": selected})
+
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    new_token = re.search(r'<code class="token">([^<]+)</code>', page.content.decode()).group(1)
+    assert old_client.get("/api/v1/decisions/").status_code == 401
+    old_client.credentials(HTTP_AUTHORIZATION=f"Bearer {new_token}")
+    assert old_client.get("/api/v1/decisions/").status_code == 200
+
+    selected = [
+        str(pk) for pk in AgentToken.objects.filter(agent_id=agent, revoked_at=None).values_list("pk", flat=True)
+    ]
+    client.post(changelist, {"action": "revoke", "_selected_action": selected})
+    assert old_client.get("/api/v1/decisions/").status_code == 401
