@@ -55,3 +55,23 @@ def test_the_json_line_carries_no_request_object(as_agent, json_lines):
     [line] = json_lines()
     assert "request" not in line
     assert "secret=1" not in json.dumps(line)
+
+
+def test_no_token_or_password_reaches_any_log_line(agent_token, client, alice, caplog):
+    from rest_framework.test import APIClient
+
+    token = agent_token("market-hunter")
+    with caplog.at_level(logging.DEBUG):
+        agent = APIClient()
+        agent.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        agent.get("/api/v1/decisions/01ARZ3NDEKTSV4RRFFQ69G5FAV/")
+        agent.post("/api/v1/decisions/", {"agent_id": "someone-else"}, format="json")
+        agent.credentials(HTTP_AUTHORIZATION=f"Bearer {token}x")  # an unknown token is refused, not logged
+        agent.get("/api/v1/decisions/")
+        client.post("/accounts/login/", {"username": "alice", "password": "not-her-password-42"})
+
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert caplog.records, "the requests were logged"
+    assert token not in logged
+    assert token[8:] not in logged
+    assert "not-her-password-42" not in logged
