@@ -1,4 +1,4 @@
-"""Pages of the signal bus: the flow between agents and a live feed."""
+"""Pages of the signal bus: the flow between agents, a live feed, and one signal with its deliveries."""
 
 from datetime import UTC, datetime
 
@@ -29,6 +29,12 @@ def signal_flow_page(request: HttpRequest) -> HttpResponse:
 def signal_feed_partial(request: HttpRequest) -> HttpResponse:
     """The live feed alone, for htmx to swap in every few seconds."""
     return render(request, "signals/_feed.html", _feed_context())
+
+
+def signal_detail_page(request: HttpRequest, signal_id: str) -> HttpResponse:
+    """One signal: what was sent, by whom, for which decision, and how far each target got."""
+    context = {"signal": selectors.signal_get(signal_id=signal_id), "now": datetime.now(UTC)}
+    return render(request, "signals/detail.html", context)
 
 
 def _feed_context() -> dict:
