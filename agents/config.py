@@ -112,8 +112,7 @@ def as_stored(document: dict[str, Any]) -> dict[str, Any]:
 def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | None = None) -> ConfigVersion:
     """Write version expected_version + 1. If someone saved in between, AlreadyExists (409)
     names the version they saved and who; nothing is written."""
-    if not editor.may_edit:
-        raise PermissionDenied("only operators and admins edit configurations")
+    _may_edit(editor)
     data = validated(SaveIn, raw)
     document = config_validate(agent_id=agent_id, document=data.document)
     current = config_current(agent_id=agent_id)
@@ -144,6 +143,11 @@ def config_save(*, agent_id: str, raw: Any, editor: Editor, rollback_of: int | N
     return new
 
 
+def _may_edit(editor: Editor) -> None:
+    if not editor.may_edit:
+        raise PermissionDenied("only operators and admins edit configurations")
+
+
 def _is_this_save(version: ConfigVersion, data: SaveIn, document: dict[str, Any], editor: Editor) -> bool:
     """A retry of a save that went through (its reply was lost, or the audit step failed)."""
     return (
@@ -172,6 +176,8 @@ def _stale(agent_id: str, expected: int, newer: ConfigVersion) -> AlreadyExists:
 
 def config_rollback(*, agent_id: str, raw: Any, editor: Editor) -> ConfigVersion:
     """A new version whose document is an older version's: history only grows."""
+    # The role first: a viewer learns nothing about which versions exist, and gets the 403 it is due.
+    _may_edit(editor)
     data = validated(RollbackIn, raw)
     target = config_version(agent_id=agent_id, version=data.to_version)
     body = {"document": target.document, "note": data.note, "expected_version": data.expected_version}

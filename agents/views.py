@@ -83,6 +83,13 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
         state["preview"] = config.config_diff(
             base.document, checked, before_label=f"version {base.version}", after_label="your edit"
         )
+        if action == "preview" and current.version > base.version:
+            # Say so now, not only when the save is refused.
+            state["error"] = (
+                f"Version {current.version} was saved by {current.author} at {current.created_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"since you started from version {base.version}: this preview is against version {base.version}, "
+                "and saving will show you the difference with the newer one first."
+            )
         if action == "save":
             raw = {"document": document, "note": state["note"], "expected_version": state["expected_version"]}
             saved = config.config_save(agent_id=agent_id, raw=raw, editor=editor)

@@ -242,3 +242,12 @@ def test_an_expected_version_must_be_an_integer(as_person, alice, hunter):
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("expected_version")
+
+
+def test_a_viewer_rolling_back_is_refused_before_the_version_is_looked_up(as_person, bob, hunter):
+    rollback = {"to_version": 7, "note": "undo", "expected_version": 1}
+
+    response = as_person(bob).post(url(hunter, "rollback/"), rollback, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"

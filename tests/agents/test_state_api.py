@@ -90,6 +90,18 @@ def test_restoring_a_checkpoint_keeps_the_replaced_current_in_backup(me, agent):
     assert names == ["CHECKPOINT#before-halving"]
 
 
+def test_a_checkpoint_is_read_back_by_name(me, agent):
+    me.put(f"{base(agent)}/state/checkpoints/before-halving/", {"cycle": 10, "risk": "low"}, format="json")
+
+    read = me.get(f"{base(agent)}/state/checkpoints/before-halving/")
+
+    assert read.status_code == 200
+    assert read.json()["slot"] == "CHECKPOINT#before-halving"
+    assert read.json()["state"] == {"cycle": 10, "risk": "low"}
+    assert read.json()["updated_by"] == f"agent:{agent}"
+    assert me.get(f"{base(agent)}/state/checkpoints/never-saved/").status_code == 404
+
+
 def test_an_operator_may_restore_but_a_viewer_may_not(me, agent, as_person, alice, bob):
     me.put(f"{base(agent)}/state/checkpoints/safe/", {"cycle": 1}, format="json")
 
@@ -138,6 +150,16 @@ def test_short_term_memory_is_never_returned_after_it_expires(me, agent):
         Key={"pk": {"S": f"agent:{agent}"}, "sk": {"S": "STM#fleeting"}},
     )
     assert "Item" in raw, "the item is still stored: TTL deletes lazily, the read filtered it"
+
+
+def test_short_term_memory_lives_a_day_when_no_ttl_is_given(me, agent):
+    url = f"{base(agent)}/memory/no-ttl/"
+
+    put = me.put(url, {"value": "kept a day"}, format="json").json()
+
+    life = datetime.fromisoformat(put["expires_at"]) - datetime.fromisoformat(put["updated_at"])
+    assert timedelta(seconds=86400) <= life <= timedelta(seconds=86401)  # rounded up to a whole second
+    assert me.get(url).json()["expires_at"] == put["expires_at"]
 
 
 @pytest.mark.parametrize(

@@ -186,6 +186,19 @@ def test_a_payload_over_the_limit_is_413(team):
     assert publish(hunter_client, [risk], payload={"blob": "x" * 20_000}).status_code == 413
 
 
+def test_the_decision_that_produced_a_signal_is_kept_with_it(team):
+    _hunter, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+    decision_id = str(ULID())
+
+    signal_id = publish(hunter_client, [risk], decision_id=decision_id).json()["signal_id"]
+
+    read = hunter_client.get(f"{URL}{signal_id}/")
+    assert read.status_code == 200
+    assert read.json()["decision_id"] == decision_id
+    assert [s["decision_id"] for s in inbox(risk_client)["results"]] == [decision_id]
+
+
 def test_people_read_signals_but_only_agents_publish_and_have_inboxes(team, as_person, bob, alice):
     _, hunter_client = team["market-hunter"]
     risk, _ = team["risk-manager"]
