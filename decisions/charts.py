@@ -1,6 +1,7 @@
 """Plotly figures of the decision log, built from selector output only (no I/O here), so their
 data can be asserted in tests without a browser."""
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,8 @@ import plotly.graph_objects as go
 from decisions.schemas import Decision
 from decisions.selectors import HourlyCounts
 
-# One colour per decision type, stable across pages; new types take the spare colours in turn.
+# One colour per decision type, stable across pages; other types (new agents' decision types,
+# signal types) take spare colours by name (type_colour).
 TYPE_COLOURS = {
     "SOURCE_SELECTION": "#4e79a7",
     "QUERY_EXECUTION": "#f28e2b",
@@ -23,11 +25,20 @@ OUTCOME_SYMBOLS = {"SUCCESS": "circle", "FAILURE": "x", "PENDING": "circle-open"
 
 
 def type_colour(decision_type: str, known: Sequence[str] = ()) -> str:
+    """Other types take a spare colour chosen by their name, so a type keeps its colour from one
+    chart and time window to the next; two that would share one in the same chart (`known`) are
+    told apart by giving the later name (in sort order) the next free colour."""
     if decision_type in TYPE_COLOURS:
         return TYPE_COLOURS[decision_type]
-    others = sorted(t for t in known if t not in TYPE_COLOURS)
-    position = others.index(decision_type) if decision_type in others else len(others)
-    return SPARE_COLOURS[position % len(SPARE_COLOURS)]
+    taken: set[str] = set()
+    for other in sorted({*known, decision_type} - TYPE_COLOURS.keys()):
+        slot = zlib.crc32(other.encode()) % len(SPARE_COLOURS)
+        while SPARE_COLOURS[slot] in taken and len(taken) < len(SPARE_COLOURS):
+            slot = (slot + 1) % len(SPARE_COLOURS)
+        taken.add(SPARE_COLOURS[slot])
+        if other == decision_type:
+            return SPARE_COLOURS[slot]
+    raise AssertionError("unreachable: decision_type is among the names walked")
 
 
 def chart_layout(title: str, **extra: Any) -> dict[str, Any]:

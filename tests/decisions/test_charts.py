@@ -86,3 +86,12 @@ def test_a_reasoning_summary_falls_back_to_the_first_fields_and_is_cut_to_length
 
     assert charts.reasoning_summary(decision).startswith("score=0.8, selected=['glassnode']")
     assert len(charts.reasoning_summary(decision)) == 140
+
+
+def test_a_new_type_keeps_its_colour_whatever_else_is_charted():
+    alone = charts.type_colour("WHALE_ACTIVITY", ["WHALE_ACTIVITY"])
+    among_others = charts.type_colour("WHALE_ACTIVITY", ["FUNDING_SPIKE", "VOLUME_SPIKE", "WHALE_ACTIVITY"])
+
+    assert alone == among_others
+    names = ["A_TYPE", "B_TYPE", "C_TYPE", "D_TYPE", "E_TYPE"]
+    assert len({charts.type_colour(name, names) for name in names}) == 5, "no two share a colour in one chart"
