@@ -8,6 +8,8 @@ from memsite import storage
 from memsite.errors import ApplicationError
 from memsite.roles import user_role
 
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
 
 class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -17,12 +19,23 @@ class LoginRequiredForPagesMiddleware(LoginRequiredMiddleware):
             return None  # /metrics checks its own token or admin login
         if request.path_info.startswith("/api/") and request.path_info != "/api/docs/":
             return None
+        if request.path_info == "/api/docs/" and not request.user.is_authenticated:
+            # DRF marks its views login-not-required, which the check below honours: an agent's
+            # token would open the docs page (and fail to render it).
+            return self.handle_no_permission(request, view_func)
         refused = super().process_view(request, view_func, view_args, view_kwargs)
         if refused is not None or not request.user.is_authenticated:
             return refused
-        # Logged in is not enough: reading needs a role. Django admin checks its own permissions.
-        if user_role(request.user) is None and not request.path_info.startswith(("/admin/", "/accounts/")):
+        if request.path_info.startswith(("/admin/", "/accounts/")):
+            return None  # Django admin checks its own permissions; logging out needs no role
+        # Logged in is not enough: reading needs a role, and changing anything operator or admin.
+        # The views check too; this answers a viewer's POST with a 403, never a page that quietly
+        # did nothing, and holds for a page added later.
+        role = user_role(request.user)
+        if role is None:
             return _error_page(request, 403, "Your account has no role yet: ask an admin to give you one.")
+        if role == "viewer" and request.method not in READ_METHODS:
+            return _error_page(request, 403, "Your role is viewer: only operators and admins make changes.")
         return None
 
 

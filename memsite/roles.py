@@ -11,8 +11,8 @@ _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
 def user_role(user: AbstractBaseUser | AnonymousUser) -> Role | None:
-    if not user.is_authenticated:
-        return None
+    if not user.is_authenticated or getattr(user, "is_agent", False):
+        return None  # agents have no person's role: what they may do is decided per endpoint
     if user.is_superuser:
         return "admin"
     names = {group.name for group in user.groups.all()}

@@ -86,6 +86,22 @@ def test_preview_shows_the_diff_against_the_edited_version(operator, hunter):
     assert ConfigChange.objects.filter(agent_id=hunter).count() == 0
 
 
+def test_a_preview_says_when_someone_saved_since_the_edit_began(operator, hunter):
+    editor = config.Editor(label="user:carol", may_edit=True)
+    config.config_save(
+        agent_id=hunter, raw={"document": {"cycle_minutes": 5}, "note": "faster", "expected_version": 0}, editor=editor
+    )
+
+    html = operator.post(
+        f"/agents/{hunter}/config/",
+        {"action": "preview", "document": json.dumps({"whale_threshold_btc": 650}), "expected_version": 0},
+    ).content.decode()
+
+    assert "Version 1 was saved by user:carol" in html
+    assert "this preview is against version 0" in html
+    assert 'name="expected_version" value="0"' in html, "the save that follows still meets the conflict check"
+
+
 def test_invalid_json_is_shown_inline_and_the_text_is_kept(operator, hunter):
     text = '{"whale_threshold_btc": 750,,}'
 
@@ -219,3 +235,23 @@ def test_a_viewer_cannot_save_by_posting_the_form(client, bob, hunter):
 
     assert "only operators and admins" in html
     assert config.config_current(agent_id=hunter).version == 0
+
+
+@pytest.mark.parametrize("to_version", [1, 7])
+def test_a_viewer_rolling_back_by_posting_the_form_is_forbidden(client, bob, hunter, to_version):
+    editor = config.Editor(label="user:alice", may_edit=True)
+    for n in range(2):
+        config.config_save(
+            agent_id=hunter,
+            raw={"document": {"cycle_minutes": 5 + n}, "note": "n", "expected_version": n},
+            editor=editor,
+        )
+    client.force_login(bob)
+
+    response = client.post(
+        f"/agents/{hunter}/config/",
+        {"action": "rollback", "to_version": to_version, "rollback_note": "undo", "expected_version": 2},
+    )
+
+    assert response.status_code == 403
+    assert config.config_current(agent_id=hunter).version == 2
