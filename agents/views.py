@@ -86,7 +86,8 @@ def _handle_post(request, agent_id, current, editor, state) -> HttpResponse | No
         if action == "preview" and current.version > base.version:
             # Say so now, not only when the save is refused.
             state["error"] = (
-                f"Version {current.version} was saved by {current.author} at {current.created_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"Version {current.version} was saved by {current.author} at "
+                f"{current.created_at:%Y-%m-%d %H:%M:%S} UTC "
                 f"since you started from version {base.version}: this preview is against version {base.version}, "
                 "and saving will show you the difference with the newer one first."
             )
