@@ -8,8 +8,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from pydantic import BaseModel
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from pydantic import BaseModel, RootModel
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +24,9 @@ from agents.schemas import (
     RateLimitWindow,
     StateSlot,
 )
+from memsite.api.parsers import body_or_none
 from memsite.api.permissions import is_agent
+from memsite.api.schema import ErrorOut
 from memsite.roles import has_role
 
 
@@ -55,6 +57,18 @@ class WindowList(BaseModel):
     results: list[RateLimitWindow]
 
 
+class SourceExhausted(RateDecision):
+    """The source's window, and the error body every refusal has."""
+
+    detail: str
+    code: str
+    fields: dict[str, Any]
+
+
+class ConsumeRefused(RootModel[SourceExhausted | ErrorOut]):
+    """The source's window is used up, or the API's own throttle refused the call."""
+
+
 class AgentListApi(APIView):
     @extend_schema(operation_id="agents_list", responses={200: AgentList})
     def get(self, request: Request) -> Response:
@@ -83,7 +97,8 @@ class _StateSlotApi(APIView):
         return Response(_json(selectors.state_get(agent_id=agent_id, slot=self.slot)))
 
     def put(self, request: Request, agent_id: str) -> Response:
-        stored = services.state_put(agent_id=agent_id, slot=self.slot, raw=request.data, writer=writer_for(request))
+        raw = body_or_none(request)
+        stored = services.state_put(agent_id=agent_id, slot=self.slot, raw=raw, writer=writer_for(request))
         return Response(_json(stored))
 
 
@@ -118,7 +133,7 @@ class CheckpointApi(APIView):
     @extend_schema(operation_id="agents_checkpoint_update", request=dict[str, Any], responses={200: StateSlot})
     def put(self, request: Request, agent_id: str, name: str) -> Response:
         slot = services.checkpoint_slot(name)
-        stored = services.state_put(agent_id=agent_id, slot=slot, raw=request.data, writer=writer_for(request))
+        stored = services.state_put(agent_id=agent_id, slot=slot, raw=body_or_none(request), writer=writer_for(request))
         return Response(_json(stored))
 
 
@@ -164,7 +179,7 @@ class RateLimitConsumeApi(APIView):
         description="Take `cost` from the current fixed window of `window_seconds` for this source. "
         "One atomic conditional write: exact under concurrent callers. 429 with Retry-After when exhausted.",
         request=services.ConsumeIn,
-        responses={200: RateDecision, 429: RateDecision},
+        responses={200: RateDecision, 429: ConsumeRefused},
     )
     def post(self, request: Request, agent_id: str, source: str) -> Response:
         result = services.ratelimit_consume(
@@ -195,11 +210,17 @@ class VersionList(BaseModel):
     results: list[ConfigVersion]
 
 
+ETAG = OpenApiParameter(
+    "ETag", str, OpenApiParameter.HEADER, response=[200, 304], required=True, description='"v{version}-{digest}"'
+)
+
+
 class ConfigApi(APIView):
     @extend_schema(
         operation_id="agents_config_retrieve",
         description="The current configuration (version 0: the kind's defaults, before any save). "
-        'ETag is "v{version}"; send it as If-None-Match to get 304 when unchanged.',
+        'ETag is "v{version}-{digest}"; send it as If-None-Match to get 304 when unchanged.',
+        parameters=[ETAG],
         responses={200: ConfigVersion, 304: None},
     )
     def get(self, request: Request, agent_id: str) -> Response:
@@ -213,6 +234,7 @@ class ConfigApi(APIView):
         description="Save a new version (operators and admins). expected_version is the version you edited "
         '(or send If-Match: "v{n}"); 409 names the version saved in between.',
         request=config.SaveIn,
+        parameters=[ETAG],
         responses={200: ConfigVersion},
     )
     def put(self, request: Request, agent_id: str) -> Response:
@@ -235,6 +257,7 @@ class ConfigRollbackApi(APIView):
         operation_id="agents_config_rollback",
         description="Write a new version holding an older version's document (operators and admins).",
         request=config.RollbackIn,
+        parameters=[ETAG],
         responses={200: ConfigVersion},
     )
     def post(self, request: Request, agent_id: str) -> Response:

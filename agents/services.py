@@ -144,7 +144,7 @@ class HeartbeatIn(BaseModel):
 
 def heartbeat_record(*, agent_id: str, raw: Any, writer: Writer) -> Heartbeat:
     _may_write(writer, agent_id)
-    data = validated(HeartbeatIn, raw or {})
+    data = validated(HeartbeatIn, raw)  # no body reads as {}; null, [] or false are refused
     beat = Heartbeat(at=datetime.now(UTC), interval_seconds=data.interval_seconds, status=data.status)
     try:
         repository.heartbeat_record(agent_id, beat)

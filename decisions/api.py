@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from pydantic import BaseModel, RootModel
 from rest_framework.request import Request
@@ -9,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from decisions import selectors, services
-from decisions.schemas import BatchResult, Decision, DecisionIn, OutcomeIn
+from decisions.schemas import TYPE_PATTERN, BatchResult, Decision, DecisionIn, OutcomeIn
+from decisions.selectors import MAX_PAGE
 from memsite import log_context
 from memsite.api.permissions import IsTeamMember, is_agent
 from memsite.errors import PayloadTooLarge, PermissionDenied
@@ -28,21 +30,12 @@ class BatchOut(BaseModel):
     results: list[BatchResult]
 
 
-class ErrorOut(BaseModel):
-    detail: str
-    code: str
-    fields: dict[str, Any]
-
-
 class DecisionSubmission(RootModel[DecisionIn | list[DecisionIn]]):
     """One decision, or a batch of up to 100."""
 
 
 class SubmissionResult(RootModel[Decision | BatchOut]):
     """The decision (single submission) or the per-item results (batch)."""
-
-
-ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 413, 503)}
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
@@ -72,14 +65,16 @@ class DecisionCollectionApi(APIView):
         operation_id="decisions_list",
         parameters=[
             OpenApiParameter("agent", str),
-            OpenApiParameter("type", str, description="decision type, e.g. TRADE_EXECUTION"),
+            OpenApiParameter(
+                "type", str, description="decision type, e.g. TRADE_EXECUTION", pattern=TYPE_PATTERN.pattern
+            ),
             OpenApiParameter("outcome", str, enum=["SUCCESS", "FAILURE", "PENDING"]),
-            OpenApiParameter("since", str, description="ISO-8601; default: 7 days before until"),
-            OpenApiParameter("until", str, description="ISO-8601; default: now"),
-            OpenApiParameter("limit", int, description="1..500, default 50"),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="ISO-8601; default: 7 days before until"),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="ISO-8601; default: now"),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, description="default 50"),
             OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
         ],
-        responses={200: DecisionPage, **ERRORS},
+        responses={200: DecisionPage},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params.dict()
@@ -94,7 +89,7 @@ class DecisionCollectionApi(APIView):
         "Single: 201 created, 200 identical retry, 409 same id with other content. "
         "Batch: 200 when every item was created or existed, 207 otherwise; valid items are stored either way.",
         request=DecisionSubmission,
-        responses={200: SubmissionResult, 201: Decision, 207: BatchOut, **ERRORS},
+        responses={200: SubmissionResult, 201: Decision, 207: BatchOut},
     )
     def post(self, request: Request) -> Response:
         if not is_agent(request.user):
@@ -112,7 +107,7 @@ class DecisionCollectionApi(APIView):
 class DecisionDetailApi(APIView):
     permission_classes = [IsTeamMember]
 
-    @extend_schema(operation_id="decisions_retrieve", responses={200: Decision, **ERRORS})
+    @extend_schema(operation_id="decisions_retrieve", responses={200: Decision})
     def get(self, request: Request, decision_id: str) -> Response:
         log_context.decision_id.set(decision_id[:40])
         return Response(decision_json(selectors.decision_get(decision_id=decision_id)))
@@ -126,7 +121,7 @@ class DecisionOutcomeApi(APIView):
         description="Report a decision's outcome (its agent, or an operator). Reporting again with different "
         "content is a correction: the previous outcome is kept in outcome_history with who and when.",
         request=OutcomeIn,
-        responses={200: Decision, **ERRORS},
+        responses={200: Decision},
     )
     def post(self, request: Request, decision_id: str) -> Response:
         log_context.decision_id.set(decision_id[:40])

@@ -255,6 +255,12 @@ def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[s
         report = OutcomeIn.model_validate(raw)
     except ValidationError as error:
         raise validation_failed(error) from None
+    try:
+        # Before anything reads or dumps it: metrics nested past what pydantic serializes would
+        # otherwise fail the size check below with a 500, not a 400 naming the path.
+        storage.codec.encode_value(report.metrics, "outcome.metrics")
+    except storage.InvalidValue as error:
+        raise unstorable(error) from None
     for _ in range(OUTCOME_UPDATE_ATTEMPTS):
         decision = _decision_for_outcome(decision_id, actor)
         if decision.outcome is not None and decision.outcome.same_report(report):

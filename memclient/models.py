@@ -18,8 +18,8 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     def to_json(self) -> dict[str, Any]:
-        """The body as sent: optional fields left out rather than sent as null, because some
-        request fields (decision `links`) are objects the server does not accept as null."""
+        """The body as sent: optional fields left out rather than sent as null, so the server
+        applies its own defaults."""
         return self.model_dump(mode="json", exclude_none=True)
 
 

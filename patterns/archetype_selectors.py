@@ -3,12 +3,16 @@ context. Reads the model pointer, the model's archetypes (once per process and m
 decisions returned (a BatchGet); never the decision log at large."""
 
 import functools
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from decisions.repository import decisions_find
-from decisions.schemas import Decision
+from decisions.schemas import MAX_DECISION_BYTES, Decision
+from memsite import storage
+from memsite.errors import PayloadTooLarge
+from memsite.validation import unstorable
 from patterns import archetype_repository as repository
 from patterns.archetype_schemas import (
     Archetype,
@@ -79,6 +83,7 @@ def similar_situations(
 ) -> SimilarSituations:
     """The archetype nearest `context` and the nearest past decisions (of `type`, by `agent_id`
     when given), nearest first, each with its outcome as it stands now."""
+    _comparable(context)
     current = archetypes_current()
     if current is None:
         return SimilarSituations(archetype=None, results=[], detail=NO_MODEL)
@@ -97,6 +102,19 @@ def similar_situations(
         built_at=current.model.built_at,
         features_used=_features_used(space, features),
     )
+
+
+def _comparable(context: dict[str, Any]) -> None:
+    """Refuse a context no decision could have: larger than a whole decision may be, or holding
+    a value DynamoDB cannot (a number past 1e126 lies infinitely far from every past situation,
+    and its distances would not even be JSON)."""
+    size = len(json.dumps(context, separators=(",", ":")).encode())
+    if size > MAX_DECISION_BYTES:
+        raise PayloadTooLarge(f"context is {size} bytes; the limit is {MAX_DECISION_BYTES} bytes, a decision's")
+    try:
+        storage.codec.encode_value(context, "context")
+    except storage.InvalidValue as error:
+        raise unstorable(error) from None
 
 
 def _candidates(

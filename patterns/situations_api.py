@@ -5,7 +5,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from decisions.api import ERRORS
 from memsite.api.permissions import IsTeamMember
 from memsite.validation import validated
 from patterns import archetype_selectors as selectors
@@ -21,7 +20,7 @@ class SimilarSituationsApi(APIView):
         "nearest past decisions (optionally of one type or agent), nearest first, with their outcomes as "
         "they stand now. Before the first archetype rebuild: archetype null, no results, and a detail saying why.",
         request=SimilarIn,
-        responses={200: SimilarSituations, **ERRORS},
+        responses={200: SimilarSituations},
     )
     def post(self, request: Request) -> Response:
         query = validated(SimilarIn, request.data)
@@ -34,6 +33,6 @@ class SimilarSituationsApi(APIView):
 class ArchetypeListApi(APIView):
     permission_classes = [IsTeamMember]
 
-    @extend_schema(operation_id="archetypes_list", responses={200: ArchetypeList, **ERRORS})
+    @extend_schema(operation_id="archetypes_list", responses={200: ArchetypeList})
     def get(self, request: Request) -> Response:
         return Response(selectors.archetype_list().model_dump(mode="json"))

@@ -60,7 +60,12 @@ class InboxApi(APIView):
 
     @extend_schema(
         operation_id="signals_inbox",
-        parameters=[OpenApiParameter("limit", int, description="1..500, default 50"), OpenApiParameter("cursor", str)],
+        parameters=[
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": MAX_INBOX_PAGE}, description="default 50"
+            ),
+            OpenApiParameter("cursor", str),
+        ],
         responses={200: InboxPage},
     )
     def get(self, request: Request) -> Response:

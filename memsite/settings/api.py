@@ -31,6 +31,8 @@ SPECTACULAR_SETTINGS = {
     # pydantic writes JSON Schema 2020-12 (nullable as {"type": "null"}), which OpenAPI 3.1 speaks.
     "OAS_VERSION": "3.1.0",
     "SERVE_PERMISSIONS": ["memsite.api.permissions.IsTeamMember"],
+    # The schema describes the API, not the endpoint that serves the schema.
+    "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI's files come from the drf-spectacular-sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -24,9 +24,19 @@ from memsite.storage.errors import InvalidValue
 
 # DynamoDB allows 32 levels of nesting in one attribute.
 MAX_DEPTH = 32
+_SMALLEST, _TOO_LARGE = Decimal("1E-130"), Decimal("1E+126")
+
+
+class _ExactDeserializer(TypeDeserializer):
+    def _deserialize_n(self, value: str) -> Decimal:
+        # The number as the store wrote it. boto3 would round it to 38 digits with every trap
+        # on, refusing the positional form dynalite answers with (1e40 comes back as "1" and
+        # forty zeros): a stored item that could never be read again.
+        return Decimal(value)
+
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+_deserializer = _ExactDeserializer()
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -78,18 +88,35 @@ def _encodable(text: str, path: str) -> str:
 
 
 def _in_range(number: Decimal, path: str) -> Decimal:
-    """DynamoDB numbers: 38 significant digits, magnitude 1e-130 to 1e126."""
+    """DynamoDB numbers: 38 significant digits, magnitude 1e-130 up to (not including) 1e126.
+
+    boto3's decimal context alone lets 1e126..1e127 and 1e-165..1e-130 through, which DynamoDB
+    then refuses ("Number overflow"): a server error instead of the caller's 400.
+    """
+    if not number:
+        return Decimal(0)  # -0.0 and 0E-200 are all zero; DynamoDB keeps one
+    if not _SMALLEST <= number.copy_abs() < _TOO_LARGE:
+        raise _out_of_range(number, path)
     try:
-        return DYNAMODB_CONTEXT.create_decimal(number) if number else number
+        return DYNAMODB_CONTEXT.create_decimal(number)
     except decimal.DecimalException:
-        raise InvalidValue(f"{path}: {number} is outside DynamoDB's number range (38 digits, 1e-130..1e126)") from None
+        raise _out_of_range(number, path) from None
+
+
+def _out_of_range(number: Decimal, path: str) -> InvalidValue:
+    return InvalidValue(f"{path}: {number} is outside DynamoDB's number range (38 digits, 1e-130..1e126)")
 
 
 def format_timestamp(moment: datetime, path: str = "timestamp") -> str:
     """UTC ISO-8601 with milliseconds ("2026-11-27T09:30:00.123Z"): sorts as text, as sort keys need."""
     if moment.tzinfo is None:
         raise InvalidValue(f"{path}: datetime without a time zone")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    try:
+        utc = moment.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise InvalidValue(f"{path}: {moment.isoformat()} is outside the years 1 to 9999 in UTC") from None
+    # isoformat, not strftime: on Linux strftime("%Y") writes the year 5 as "5", which sorts wrong.
+    return utc.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -272,7 +272,9 @@ def test_an_invalid_outcome_names_its_field(hunter):
     assert response.json()["detail"].startswith("status:")
 
 
-def test_the_list_filters_by_agent_type_and_outcome_newest_first(as_agent):
+def test_the_list_filters_by_agent_type_and_outcome_newest_first(own_tables, as_agent):
+    """Tables of its own: the unfiltered and type-only lists read across agents, and other tests'
+    decisions (some up to the allowed clock skew in the future) would come first."""
     hunter, risk = as_agent("hunter-f"), as_agent("risk-f")
     now = datetime.now(UTC)
     sent = []

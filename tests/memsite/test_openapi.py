@@ -2,6 +2,7 @@ from io import StringIO
 
 import yaml
 from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 
 
 def test_the_openapi_schema_is_valid_and_generates_without_warnings():
@@ -15,3 +16,19 @@ def test_the_openapi_schema_is_valid_and_generates_without_warnings():
     assert len(operations) == len(set(operations))
     for path in ("/api/v1/decisions/", "/api/v1/agents/{agent_id}/config/", "/api/v1/signals/inbox/"):
         assert path in schema["paths"]
+
+
+def test_every_operation_declares_its_errors_with_the_error_body():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status in ("401", "403", "429", "503"):
+                assert status in responses, f"{method.upper()} {path} does not declare {status}"
+            if "{" in path:
+                assert responses["404"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorOut"
+                }
+            for status in ("429", "503"):
+                assert responses[status]["headers"]["Retry-After"]["required"] is True
