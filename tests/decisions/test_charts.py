@@ -95,3 +95,42 @@ def test_a_new_type_keeps_its_colour_whatever_else_is_charted():
     assert alone == among_others
     names = ["A_TYPE", "B_TYPE", "C_TYPE", "D_TYPE", "E_TYPE"]
     assert len({charts.type_colour(name, names) for name in names}) == 5, "no two share a colour in one chart"
+
+
+def test_the_overview_figures_from_stored_decisions_count_every_one(own_tables, as_agent):
+    """End to end without a browser: decisions stored over the API, rollups read by the selector,
+    figures built from them: every bar and success rate matches what was stored."""
+    from datetime import timedelta
+
+    from decisions.selectors import decision_counts_hourly
+    from tests.decisions.test_api import URL, a_decision
+
+    now = datetime.now(UTC)
+    stored = []
+    for agent, kinds in (
+        ("chart-a", ["SIGNAL_GENERATION"] * 5 + ["TRADE_EXECUTION"] * 2),
+        ("chart-b", ["RISK_ASSESSMENT"] * 4),
+    ):
+        batch = [
+            a_decision(agent, type=kind, timestamp=(now - timedelta(minutes=20 * n)).isoformat())
+            for n, kind in enumerate(kinds)
+        ]
+        for n, decision in enumerate(batch):
+            if n % 2 == 0:
+                decision["outcome"] = {"status": "SUCCESS" if n % 4 == 0 else "FAILURE"}
+        assert as_agent(agent).post(URL, batch, format="json").status_code == 200
+        stored += batch
+    hunter = as_agent("chart-a")
+    hunter.post(f"{URL}{stored[1]['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")  # a later report
+
+    counts = decision_counts_hourly(since=now - timedelta(hours=23), until=now)
+    bars = {trace.name: sum(trace.y) for trace in charts.decisions_per_hour(counts).data}
+    rates = charts.success_rate(counts)
+
+    assert bars == {"SIGNAL_GENERATION": 5, "TRADE_EXECUTION": 2, "RISK_ASSESSMENT": 4}
+    assert counts.total == len(stored)
+    for agent in ("chart-a", "chart-b"):
+        mine = [d for d in stored if d["agent_id"] == agent]
+        reported = [d for d in mine if "outcome" in d] + ([stored[1]] if agent == "chart-a" else [])
+        [line] = [trace for trace in rates.data if trace.name == agent]
+        assert sum(line.customdata) == len(reported)
