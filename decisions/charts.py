@@ -3,6 +3,7 @@ data can be asserted in tests without a browser."""
 
 import zlib
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,7 +20,7 @@ TYPE_COLOURS = {
     "RISK_ASSESSMENT": "#e15759",
     "TRADE_EXECUTION": "#76b7b2",
 }
-SPARE_COLOURS = ["#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+SPARE_COLOURS = ["#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#499894"]  # none near the grey of links and axes
 TIMELINE_HOVER = "<b>%{customdata[1]}</b> · %{customdata[2]}<br>%{x}<br>%{customdata[3]}<extra>%{y}</extra>"
 OUTCOME_SYMBOLS = {"SUCCESS": "circle", "FAILURE": "x", "PENDING": "circle-open"}
 
@@ -68,8 +69,21 @@ def decisions_per_hour(counts: HourlyCounts) -> go.Figure:
             marker_color=type_colour(decision_type, list(counts.by_type)),
             hovertemplate="%{x}<br>" + decision_type + ": %{y}<extra></extra>",
         )
-    figure.update_layout(chart_layout("Decisions per hour, by type", barmode="stack", yaxis_title="decisions"))
+    figure.update_layout(
+        chart_layout("Decisions per hour, by type", barmode="stack", yaxis_title="decisions", xaxis=_hours_axis(counts))
+    )
     return figure
+
+
+def _hours_axis(counts: HourlyCounts) -> dict[str, Any]:
+    """The same x range for every chart of the same hours (bar edges included), so the charts
+    stacked on a page line up hour for hour."""
+    axis = {"gridcolor": "#eef0f3"}
+    if not counts.hours:
+        return axis
+    first, last = (datetime.fromisoformat(f"{hour}:00") for hour in (counts.hours[0], counts.hours[-1]))
+    half = timedelta(minutes=30)
+    return axis | {"range": [(first - half).isoformat(), (last + half).isoformat()]}
 
 
 def success_rate(counts: HourlyCounts) -> go.Figure:
@@ -92,7 +106,11 @@ def success_rate(counts: HourlyCounts) -> go.Figure:
             hovertemplate=agent + "<br>%{x}<br>success %{y:.0%} of %{customdata} reported<extra></extra>",
         )
     figure.update_layout(
-        chart_layout("Success rate per agent (of reported outcomes)", yaxis={"range": [0, 1.05], "tickformat": ".0%"})
+        chart_layout(
+            "Success rate per agent (of reported outcomes)",
+            yaxis={"range": [0, 1.05], "tickformat": ".0%"},
+            xaxis=_hours_axis(counts),
+        )
     )
     return figure
 

@@ -134,3 +134,10 @@ def test_the_overview_figures_from_stored_decisions_count_every_one(own_tables, 
         reported = [d for d in mine if "outcome" in d] + ([stored[1]] if agent == "chart-a" else [])
         [line] = [trace for trace in rates.data if trace.name == agent]
         assert sum(line.customdata) == len(reported)
+
+
+def test_the_overview_charts_share_their_hours_axis():
+    bars, lines = charts.decisions_per_hour(_counts()), charts.success_rate(_counts())
+
+    assert bars.layout.xaxis.range == lines.layout.xaxis.range
+    assert bars.layout.xaxis.range[0] < f"{HOURS[0]}:00" < f"{HOURS[-1]}:00" < bars.layout.xaxis.range[1]
