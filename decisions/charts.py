@@ -141,6 +141,10 @@ def timeline(decisions: Sequence[Decision]) -> go.Figure:
                 showlegend=not shown_in_legend,
                 x=[d.timestamp for d in chosen],
                 y=[d.agent_id for d in chosen],
+                # Types in lanes of their own inside the agent's row: an agent's decisions of one
+                # cycle share a timestamp and would otherwise hide one another.
+                orientation="h",
+                offsetgroup=decision_type,
                 mode="markers",
                 marker={
                     "color": type_colour(decision_type, types),
@@ -157,6 +161,8 @@ def timeline(decisions: Sequence[Decision]) -> go.Figure:
         chart_layout(
             "Decision timeline",
             height=160 + 56 * len(agents),
+            scattermode="group",
+            scattergap=0.3,
             yaxis={"type": "category", "categoryorder": "array", "categoryarray": agents, "gridcolor": "#eef0f3"},
         )
     )
