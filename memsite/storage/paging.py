@@ -23,15 +23,19 @@ class SortCondition:
 
     op: Literal["eq", "lt", "lte", "gt", "gte", "begins_with", "between"]
     values: tuple[Any, ...]
-    # A bound that moves with the clock (e.g. "created after now minus the longest TTL"): left
-    # out of the cursor's fingerprint, so the next page may use a later bound. That is sound for
-    # such a floor, since whatever it drops in between has expired meanwhile.
+    # A floor that moves with the clock (e.g. "created after now minus the longest TTL"; gt or
+    # gte only, and always the server's own value, never a client's): left out of the cursor's
+    # fingerprint, so the next page may use a later floor. That is sound, since whatever the
+    # floor drops in between has expired meanwhile; a cursor the floor has overtaken starts
+    # the next page at the floor (see _Query.start_after).
     moving: bool = False
 
     def __post_init__(self) -> None:
         arity = {"between": 2}.get(self.op, 1)
         if self.op not in ("eq", "lt", "lte", "gt", "gte", "begins_with", "between") or len(self.values) != arity:
             raise StorageError(f"sort condition {self.op!r} with {len(self.values)} values is not valid")
+        if self.moving and self.op not in ("gt", "gte"):
+            raise StorageError("only a floor (gt, gte) may move")
 
     @classmethod
     def between(cls, low: Any, high: Any) -> "SortCondition":
@@ -74,6 +78,20 @@ class _Query:
         where = sorted((self.where or {}).items())
         sort = self.sort.fingerprint_part() if self.sort else None
         return query_fingerprint(self.table.name, self.index, partitions, sort, self.newest_first, where)
+
+    def __post_init__(self) -> None:
+        if self.sort is not None and self.sort.moving and self.newest_first:
+            raise StorageError("a moving floor pages oldest first (its cursor must never fall behind it)")
+
+    def start_after(self, start_key: dict | None) -> dict | None:
+        """The cursor's key, unless a moving floor has overtaken it: DynamoDB refuses a start key
+        outside the key condition, and everything up to the floor has expired anyway."""
+        if start_key is None or self.sort is None or not self.sort.moving:
+            return start_key
+        index_spec = self.table.spec.index(self.index) if self.index else None
+        position = decode_item({"sk": start_key[index_spec.sort_key if index_spec else SK]})["sk"]
+        floor = self.sort.values[0]
+        return start_key if position > floor or (self.sort.op == "gte" and position == floor) else None
 
     def run(self, partition_value: str, limit: int, start_key: dict | None) -> tuple[list[dict], dict | None]:
         """One Query call: the live items, and LastEvaluatedKey (None at the partition's end)."""
@@ -138,7 +156,7 @@ def query_page(
     _check_limit(limit)
     query = _Query(table, **options)
     fingerprint, secret = query.fingerprint(partition_value), table.gateway.config.cursor_secret
-    last_key = decode_cursor(cursor, fingerprint=fingerprint, secret=secret) if cursor else None
+    last_key = query.start_after(decode_cursor(cursor, fingerprint=fingerprint, secret=secret) if cursor else None)
     items: list[dict[str, Any]] = []
     for _ in range(max_calls):
         found, last_key = query.run(partition_value, limit - len(items), last_key)

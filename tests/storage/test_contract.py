@@ -143,6 +143,25 @@ def test_a_sort_key_condition_limits_the_range(decisions, unique):
     assert [item["n"] for item in page.items] == list(range(10, 20))
 
 
+def test_a_moving_floor_that_overtakes_a_cursor_starts_the_next_page_at_the_floor(decisions, unique):
+    """As the inbox pages: the floor is "now minus the longest life", later on every request."""
+    items = _timeline(decisions, unique, 20)
+    first = decisions.query_page(
+        items[0]["pk"], sort=SortCondition("gt", ("2026-11-27T10:00:00.5",), moving=True), limit=5, newest_first=False
+    )
+    assert [item["n"] for item in first.items] == [1, 2, 3, 4, 5]
+
+    later = SortCondition("gt", ("2026-11-27T10:00:08.5",), moving=True)  # past the cursor (item 5)
+    rest = decisions.query_page(items[0]["pk"], sort=later, limit=50, cursor=first.next_cursor, newest_first=False)
+    still_behind = SortCondition("gt", ("2026-11-27T10:00:03.5",), moving=True)
+    resumed = decisions.query_page(
+        items[0]["pk"], sort=still_behind, limit=3, cursor=first.next_cursor, newest_first=False
+    )
+
+    assert [item["n"] for item in rest.items] == list(range(9, 20))
+    assert [item["n"] for item in resumed.items] == [6, 7, 8]
+
+
 def test_a_tampered_cursor_is_refused_with_a_clear_error(decisions, unique):
     items = _timeline(decisions, unique, 5)
     cursor = decisions.query_page(items[0]["pk"], limit=2).next_cursor
