@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator
 from ulid import ULID
 
+from memsite.storage.codec import encode_value
 from memsite.timestamps import Timestamp
 
 DECISION_TYPES = ("SOURCE_SELECTION", "QUERY_EXECUTION", "SIGNAL_GENERATION", "RISK_ASSESSMENT", "TRADE_EXECUTION")
@@ -91,7 +92,10 @@ class Outcome(OutcomeIn):
     reported_by: str
 
     def same_report(self, other: OutcomeIn) -> bool:
-        return OutcomeIn.model_validate(self.model_dump(include=set(OutcomeIn.model_fields))) == other
+        """Compared as stored: a number reads back as DynamoDB keeps it (1e40 as the integer
+        10**40), and a retry of the same report must still be the same report."""
+        mine = self.model_dump(include=set(OutcomeIn.model_fields))
+        return encode_value(mine, "outcome") == encode_value(other.model_dump(), "outcome")
 
 
 class OutcomeChange(BaseModel):

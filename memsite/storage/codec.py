@@ -25,6 +25,8 @@ from memsite.storage.errors import InvalidValue
 # DynamoDB allows 32 levels of nesting in one attribute.
 MAX_DEPTH = 32
 _SMALLEST, _TOO_LARGE = Decimal("1E-130"), Decimal("1E+126")
+# Wide enough for every digit of any number in DynamoDB's range, so normalizing never rounds.
+_WIDE = decimal.Context(prec=300)
 
 
 class _ExactDeserializer(TypeDeserializer):
@@ -49,8 +51,7 @@ def _to_dynamo_value(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, bytes):
         return value
     if isinstance(value, int):
-        _in_range(Decimal(value), path)
-        return value
+        return _in_range(Decimal(value), path)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidValue(f"{path}: {value} is not a finite number")
@@ -98,7 +99,9 @@ def _in_range(number: Decimal, path: str) -> Decimal:
     if not _SMALLEST <= number.copy_abs() < _TOO_LARGE:
         raise _out_of_range(number, path)
     try:
-        return DYNAMODB_CONTEXT.create_decimal(number)
+        # Trailing zeros are not digits DynamoDB counts: 10**40 (41 digits written out, as it reads
+        # back) is 1E+40, one digit, and must be storable again.
+        return DYNAMODB_CONTEXT.create_decimal(number.normalize(_WIDE))
     except decimal.DecimalException:
         raise _out_of_range(number, path) from None
 

@@ -258,6 +258,21 @@ def test_corrections_stop_with_a_clear_413_before_the_item_limit_and_keep_the_hi
     assert len(stored["outcome_history"]) == refused
 
 
+def test_an_outcome_with_huge_numbers_is_stored_retried_and_corrected(hunter):
+    sent = a_decision()
+    hunter.post(URL, sent, format="json")
+    outcome_url = f"{URL}{sent['decision_id']}/outcome/"
+    report = {"status": "SUCCESS", "metrics": {"notional": 1e40, "count": 12 * 10**40}}
+
+    first = hunter.post(outcome_url, report, format="json")
+    again = hunter.post(outcome_url, report, format="json")
+    corrected = hunter.post(outcome_url, report | {"status": "FAILURE"}, format="json")
+
+    assert (first.status_code, again.status_code, corrected.status_code) == (200, 200, 200)
+    assert again.json()["version"] == first.json()["version"], "the retry is the same report"
+    assert len(corrected.json()["outcome_history"]) == 2
+
+
 def test_an_outcome_for_an_unknown_decision_is_404(hunter):
     response = hunter.post(f"{URL}{ULID()}/outcome/", {"status": "SUCCESS"}, format="json")
 

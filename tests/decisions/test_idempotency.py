@@ -176,7 +176,7 @@ def test_an_outcome_count_a_crash_skipped_is_caught_up_by_the_next_report(client
     assert counted(agent) == Counter({"total": 1, "t_SIGNAL_GENERATION": 1, "o_FAILURE": 1})
 
 
-@pytest.mark.parametrize(("value", "path"), [(10**40, "context.size"), ({"a": {"b": 1e-200}}, "context.size.a.b")])
+@pytest.mark.parametrize(("value", "path"), [(10**40 + 1, "context.size"), ({"a": {"b": 1e-200}}, "context.size.a.b")])
 def test_a_value_dynamodb_cannot_store_is_refused_before_anything_is_written(client, agent, value, path):
     sent = a_decision(agent, context={"size": value})
 
@@ -190,7 +190,7 @@ def test_a_value_dynamodb_cannot_store_is_refused_before_anything_is_written(cli
 
 
 def test_in_a_batch_such_a_value_makes_only_its_item_invalid(client, agent):
-    good, bad = a_decision(agent), a_decision(agent, context={"size": 10**40})
+    good, bad = a_decision(agent), a_decision(agent, context={"size": 10**40 + 1})
 
     response = client.post(URL, [good, bad], format="json")
 
