@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
+import httpx
 from ulid import ULID
 
 from memclient import models
@@ -295,10 +296,11 @@ class MemClient:
             "POST",
             self._agent_path("ratelimits", source, "consume"),
             json=body,
-            answers=frozenset({429}),
+            answer_if=_window_exhausted,
             # Only when the server answered that it did not serve the call: after a lost reply the
-            # units may have been taken already, and a retry would charge them twice.
-            retry_if=lambda error: isinstance(error, ApiError) and error.status in (502, 503, 504),
+            # units may have been taken already, and a retry would charge them twice. The API's own
+            # throttle (a 429 without the window) refuses before the call is served.
+            retry_if=lambda error: isinstance(error, ApiError) and error.status in (429, 502, 503, 504),
         )
         return models.RateLimit.model_validate(response.json())
 
@@ -357,3 +359,13 @@ class MemClient:
     def checkpoint(self, name: str, state: dict[str, Any]) -> models.StateSlot:
         response = self._http.call("PUT", self._agent_path("state", "checkpoints", name), json=state)
         return models.StateSlot.model_validate(response.json())
+
+
+def _window_exhausted(response: httpx.Response) -> bool:
+    """consume's 429 that answers: the source's window, used up (not the API throttle's 429)."""
+    if response.status_code != 429:
+        return False
+    try:
+        return "allowed" in response.json()
+    except ValueError:
+        return False

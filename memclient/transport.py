@@ -107,15 +107,16 @@ class Transport:
         json: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-        answers: frozenset[int] = frozenset(),
+        answer_if: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
-        """One request. Returns the response for 2xx, 304 and the statuses in `answers` (which the
-        caller reads as an answer, like consume's 429); raises ApiError otherwise."""
+        """One request. Returns the response for 2xx, 304 and those `answer_if` accepts (which the
+        caller reads as an answer, like consume's 429 for an exhausted window); raises ApiError
+        otherwise."""
         try:
             response = self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.TransportError as error:
             raise Unreachable(f"{method} {path}: {type(error).__name__}: {error}") from error
-        if response.is_success or response.status_code == 304 or response.status_code in answers:
+        if response.is_success or response.status_code == 304 or (answer_if is not None and answer_if(response)):
             return response
         raise error_from(response)
 

@@ -171,3 +171,31 @@ def test_a_refused_request_raises_an_api_error_with_the_servers_code(team, make_
     assert refused.value.status == 400
     assert refused.value.code == "invalid"
     assert "target_agents" in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "is_answer"),
+    [
+        (
+            429,
+            {
+                "allowed": False,
+                "remaining": 0,
+                "reset_at": "2026-11-28T06:00:00.000Z",
+                "detail": "x",
+                "code": "throttled",
+                "fields": {},
+            },
+            True,
+        ),
+        (429, {"detail": "Request was throttled.", "code": "throttled", "fields": {}}, False),  # the API's own throttle
+        (503, {"detail": "unavailable", "code": "unavailable", "fields": {}}, False),
+        (200, {"allowed": True}, False),  # a success needs no special reading
+    ],
+)
+def test_only_an_exhausted_window_is_an_answer_of_consume(status, body, is_answer):
+    import httpx
+
+    from memclient.client import _window_exhausted
+
+    assert _window_exhausted(httpx.Response(status, json=body)) is is_answer
