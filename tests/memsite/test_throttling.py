@@ -10,7 +10,9 @@ DECISIONS = "/api/v1/decisions/"
 @pytest.fixture
 def low_rates(settings):
     settings.API_THROTTLE_RATES = {"agent": "3/min", "person": "2/min"}
-    cache.clear()  # this test process's own key prefix (tests/settings.py)
+    # Counters of earlier tests of this process (the key prefix is the process's own; never
+    # cache.clear(): that empties the whole Redis database, Celery's queues included).
+    cache.delete_pattern("throttle:*")
 
 
 def test_an_agent_token_gets_429_with_retry_after_past_its_rate(low_rates, as_agent, unique):
@@ -46,6 +48,24 @@ def test_the_counters_in_redis_never_hold_a_token(low_rates, agent_token, unique
     keys = cache.keys("*")
     assert keys, "the throttle wrote its counter to Redis"
     assert not [key for key in keys if token in key]
+
+
+def test_concurrent_requests_are_counted_exactly(low_rates, settings, unique):
+    """Eight threads at once: the counter is one atomic INCR per request, so exactly the rate
+    gets through (the throttle itself, without the database, which in-memory SQLite serializes)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from memsite.api.authentication import AgentPrincipal
+    from memsite.api.throttling import AgentTokenThrottle
+
+    settings.API_THROTTLE_RATES = {"agent": "20/hour", "person": "2/min"}
+    request = SimpleNamespace(user=AgentPrincipal(agent_id="hunter"), auth=f"token-{unique}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        allowed = list(pool.map(lambda _: AgentTokenThrottle().allow_request(request, None), range(30)))
+
+    assert allowed.count(True) == 20
 
 
 def test_people_are_throttled_one_by_one(low_rates, as_person, alice, bob):
