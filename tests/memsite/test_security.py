@@ -81,3 +81,24 @@ def test_no_page_has_an_inline_script_the_policy_would_block(client, path):
 
     assert page.status_code == 200
     assert not INLINE_SCRIPT.findall(page.content.decode()), "scripts must come from static files"
+
+
+def test_no_template_runs_script_the_policy_would_block():
+    """Inline handlers (onclick=...) and javascript: links are inline script too; the policy
+    refuses them when clicked, which no page-load check would notice."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    handler = re.compile(r"""\son[a-z]+\s*=|javascript:""", re.IGNORECASE)
+    templates = [path for folder in settings.TEMPLATES[0]["DIRS"] for path in Path(folder).rglob("*.html")]
+    assert templates
+
+    offending = [
+        f"{path}: {line.strip()}"
+        for path in templates
+        for line in path.read_text().splitlines()
+        if handler.search(line)
+    ]
+
+    assert not offending
