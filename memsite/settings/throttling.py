@@ -41,3 +41,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy (or a load balancer) every request comes from its address: say how many proxies
+# append to X-Forwarded-For, so logins are counted per client, not per proxy.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0, maximum=10)
+AXES_CLIENT_IP_CALLABLE = "memsite.client_ip.client_ip"

@@ -119,3 +119,20 @@ def test_a_successful_login_resets_the_count(client, settings, alice):
     client.logout()
 
     assert [_attempt(client, "alice", "wrong").status_code for _ in range(2)] == [200, 200]
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_logins_are_counted_per_client(client, settings, alice):
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXIES = 1
+    attacker = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    for _ in range(2):
+        client.post(LOGIN, {"username": "alice", "password": "wrong"}, **attacker)
+    assert client.post(LOGIN, {"username": "alice", "password": "wrong"}, **attacker).status_code == 429
+
+    spoofed = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 203.0.113.9"}  # the client's own entry is not believed
+    assert client.post(LOGIN, {"username": "alice", "password": "correct horse battery"}, **spoofed).status_code == 429
+    elsewhere = {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert (
+        client.post(LOGIN, {"username": "alice", "password": "correct horse battery"}, **elsewhere).status_code == 302
+    )
