@@ -19,12 +19,15 @@ class AgentTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # a token is shown once, by `manage.py agent_create` / `agent_token rotate`
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request, queryset) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=datetime.now(UTC))
         self.message_user(request, f"{count} token(s) revoked")
 
-    @admin.action(description="Rotate: a new token for each selected token's agent (older ones stop working)")
+    @admin.action(
+        description="Rotate: a new token for each selected token's agent (older ones stop working)",
+        permissions=["change"],
+    )
     def rotate(self, request, queryset) -> TemplateResponse:
         agents = sorted(set(queryset.values_list("agent_id", flat=True)))
         issued = [agent_token_rotate(agent_id=agent_id) for agent_id in agents]

@@ -82,6 +82,8 @@ def decision_parse(raw: Any, *, actor: Actor) -> Decision:
             f"agent_id {data.agent_id!r} is not the token's agent {actor.agent_id!r}: an agent writes only as itself",
             fields={"agent_id": "must match the token's agent"},
         )
+    if data.outcome and (size := _json_size(data.outcome.model_dump(mode="json"))) > MAX_OUTCOME_BYTES:
+        raise PayloadTooLarge(f"outcome is {size} bytes; the limit is {MAX_OUTCOME_BYTES} bytes (16 KiB)")
     decision = _decision_from(data, actor=actor)
     try:
         repository.item_check(decision)
@@ -248,6 +250,7 @@ def _ingest_holding_lease(decisions: list[Decision], deadline: float) -> list[tu
 def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[str, Decision]:
     """Report (or correct) a decision's outcome: ("updated", decision) or ("unchanged", decision).
     A correction keeps the previous outcome, with who replaced it and when, in the history."""
+    decision = _decision_for_outcome(decision_id, actor)  # 404 and 403 before judging the body
     size = _json_size(raw)
     if size > MAX_OUTCOME_BYTES:
         raise PayloadTooLarge(f"outcome is {size} bytes; the limit is {MAX_OUTCOME_BYTES} bytes (16 KiB)")
@@ -261,8 +264,9 @@ def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[s
         storage.codec.encode_value(report.metrics, "outcome.metrics")
     except storage.InvalidValue as error:
         raise unstorable(error) from None
-    for _ in range(OUTCOME_UPDATE_ATTEMPTS):
-        decision = _decision_for_outcome(decision_id, actor)
+    for attempt in range(OUTCOME_UPDATE_ATTEMPTS):
+        if attempt:
+            decision = _decision_for_outcome(decision_id, actor)
         if decision.outcome is not None and decision.outcome.same_report(report):
             _count_outcome_change(decision)  # completes the count if a crash interrupted the first try
             return "unchanged", decision

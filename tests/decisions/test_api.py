@@ -238,6 +238,24 @@ def test_an_outcome_over_16_kib_is_413_and_the_decision_unchanged(hunter):
     assert hunter.get(f"{URL}{sent['decision_id']}/").json()["outcome_status"] == "PENDING"
 
 
+def test_an_outcome_over_16_kib_sent_with_its_decision_is_413_too(hunter):
+    sent = a_decision(outcome={"status": "SUCCESS", "metrics": {"log": "x" * 17000}})
+
+    response = hunter.post(URL, sent, format="json")
+
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("outcome is ")
+
+
+def test_an_outcome_body_is_judged_after_who_may_report_it(hunter, as_person, bob):
+    sent = a_decision()
+    hunter.post(URL, sent, format="json")
+    oversized = {"status": "SUCCESS", "metrics": {"log": "x" * 17000}}
+
+    assert as_person(bob).post(f"{URL}{sent['decision_id']}/outcome/", oversized, format="json").status_code == 403
+    assert hunter.post(f"{URL}{ULID()}/outcome/", oversized, format="json").status_code == 404
+
+
 def test_corrections_stop_with_a_clear_413_before_the_item_limit_and_keep_the_history(hunter):
     sent = a_decision(context={"blob": "c" * 60000})
     hunter.post(URL, sent, format="json")
