@@ -1,5 +1,6 @@
-"""Query pages: one Query call per page (one per partition when a page spans several),
-expired items filtered out, the position wrapped in an opaque cursor bound to its query."""
+"""Query pages: one Query call per page (one per partition when a page spans several; a few
+more where a caller asks to top up a page that expired items thinned out), expired items
+filtered out, the position wrapped in an opaque cursor bound to its query."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
