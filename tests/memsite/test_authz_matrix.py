@@ -68,7 +68,6 @@ POST   /agents/{A}/config/                                        login 403    4
 GET    /signals/                                                  login 403    ok     ok    ok    login  login  login
 GET    /signals/feed/                                             login 403    ok     ok    ok    login  login  login
 GET    /signals/{signal}/                                         login 403    ok     ok    ok    login  login  login
-GET    /signals/{signal}/                                         login 403    ok     ok    ok    login  login  login
 GET    /patterns/                                                 login 403    ok     ok    ok    login  login  login
 GET    /patterns/definitions/                                     login 403    ok     ok    ok    login  login  login
 GET    /patterns/definitions/{pattern}/                           login 403    ok     ok    ok    login  login  login
@@ -164,6 +163,8 @@ def _rows(table: str) -> list[Row]:
     rows = [Row(method, path, dict(zip(PERSONAS, cells, strict=True))) for method, path, *cells in body]
     for row in rows:
         assert set(row.expected.values()) <= OUTCOMES, row
+    routes = [(row.method, row.path) for row in rows]
+    assert len(routes) == len(set(routes)), "a route and method has two rows"
     return rows
 
 
