@@ -2,7 +2,6 @@
 and rate limits."""
 
 import hashlib
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -29,11 +28,10 @@ from memsite import metrics, storage
 from memsite.errors import (
     AlreadyExists,
     DoesNotExist,
-    PayloadTooLarge,
     PermissionDenied,
     ValidationFailed,
 )
-from memsite.validation import unstorable, validated
+from memsite.validation import size_checked, unstorable, validated
 
 TOKEN_PREFIX = "mst_"
 
@@ -113,12 +111,6 @@ def _may_write(writer: Writer, agent_id: str, *, operators_too: bool = False) ->
     raise PermissionDenied(f"only {whom} may change agent {agent_id}'s state")
 
 
-def _size_checked(value: Any, limit: int, what: str) -> None:
-    size = len(json.dumps(value, separators=(",", ":"), default=str).encode())
-    if size > limit:
-        raise PayloadTooLarge(f"{what} is {size} bytes; the limit is {limit} bytes")
-
-
 def _name_checked(name: str, field: str) -> str:
     if not NAME_PATTERN.match(name):
         raise ValidationFailed(f"{field}: {NAME_RULE}", fields={field: NAME_RULE})
@@ -160,7 +152,7 @@ def state_put(*, agent_id: str, slot: str, raw: Any, writer: Writer) -> StateSlo
     _may_write(writer, agent_id)
     if not isinstance(raw, dict):
         raise ValidationFailed("body: the state must be a JSON object", fields={"body": "expected an object"})
-    _size_checked(raw, MAX_STATE_BYTES, "the state")
+    size_checked(raw, MAX_STATE_BYTES, "the state")
     return _storable(state_repository.slot_put, agent_id, slot, raw, by=writer.label)
 
 
@@ -201,7 +193,7 @@ def memory_put(*, agent_id: str, key: str, raw: Any, writer: Writer) -> MemoryEn
     _may_write(writer, agent_id)
     _name_checked(key, "key")
     data = validated(MemoryIn, raw)
-    _size_checked(data.value, MAX_MEMORY_VALUE_BYTES, "the value")
+    size_checked(data.value, MAX_MEMORY_VALUE_BYTES, "the value")
     return _storable(memory_repository.memory_put, agent_id, key, data.value, ttl_seconds=data.ttl_seconds)
 
 

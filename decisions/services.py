@@ -7,7 +7,6 @@ retry of the same request completes whatever a crash left undone without countin
 
 import contextlib
 import itertools
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from decisions.schemas import (
 from decisions.selectors import decision_get
 from memsite import storage
 from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
-from memsite.validation import unstorable, validation_failed
+from memsite.validation import json_size, size_checked, storable, unstorable, validation_failed
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 100
@@ -61,18 +60,12 @@ class Actor:
     is_operator: bool = False
 
 
-def _json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
-
-
 def decision_parse(raw: Any, *, actor: Actor) -> Decision:
     """Validate one submitted decision, resolve its id and timestamp, and check that DynamoDB
     can store every value in it: all before anything is written."""
     if not isinstance(raw, dict):
         raise ValidationFailed("body: a decision must be a JSON object", fields={"body": "expected an object"})
-    size = _json_size(raw)
-    if size > MAX_DECISION_BYTES:
-        raise PayloadTooLarge(f"decision is {size} bytes; the limit is {MAX_DECISION_BYTES} bytes (64 KiB)")
+    size_checked(raw, MAX_DECISION_BYTES, "decision")
     try:
         data = DecisionIn.model_validate(raw)
     except ValidationError as error:
@@ -82,8 +75,8 @@ def decision_parse(raw: Any, *, actor: Actor) -> Decision:
             f"agent_id {data.agent_id!r} is not the token's agent {actor.agent_id!r}: an agent writes only as itself",
             fields={"agent_id": "must match the token's agent"},
         )
-    if data.outcome and (size := _json_size(data.outcome.model_dump(mode="json"))) > MAX_OUTCOME_BYTES:
-        raise PayloadTooLarge(f"outcome is {size} bytes; the limit is {MAX_OUTCOME_BYTES} bytes (16 KiB)")
+    if data.outcome:
+        size_checked(data.outcome.model_dump(mode="json"), MAX_OUTCOME_BYTES, "outcome")
     decision = _decision_from(data, actor=actor)
     try:
         repository.item_check(decision)
@@ -251,19 +244,14 @@ def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[s
     """Report (or correct) a decision's outcome: ("updated", decision) or ("unchanged", decision).
     A correction keeps the previous outcome, with who replaced it and when, in the history."""
     decision = _decision_for_outcome(decision_id, actor)  # 404 and 403 before judging the body
-    size = _json_size(raw)
-    if size > MAX_OUTCOME_BYTES:
-        raise PayloadTooLarge(f"outcome is {size} bytes; the limit is {MAX_OUTCOME_BYTES} bytes (16 KiB)")
+    size_checked(raw, MAX_OUTCOME_BYTES, "outcome")
     try:
         report = OutcomeIn.model_validate(raw)
     except ValidationError as error:
         raise validation_failed(error) from None
-    try:
-        # Before anything reads or dumps it: metrics nested past what pydantic serializes would
-        # otherwise fail the size check below with a 500, not a 400 naming the path.
-        storage.codec.encode_value(report.metrics, "outcome.metrics")
-    except storage.InvalidValue as error:
-        raise unstorable(error) from None
+    # Before anything reads or dumps it: metrics nested past what pydantic serializes would
+    # otherwise fail the size check below with a 500, not a 400 naming the path.
+    storable(report.metrics, "outcome.metrics")
     for attempt in range(OUTCOME_UPDATE_ATTEMPTS):
         if attempt:
             decision = _decision_for_outcome(decision_id, actor)
@@ -278,7 +266,7 @@ def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[s
                 "outcome_history": [*decision.outcome_history, change],
             }
         )
-        if (size := _json_size(updated.model_dump(mode="json"))) > MAX_STORED_DECISION_BYTES:
+        if (size := json_size(updated.model_dump(mode="json"))) > MAX_STORED_DECISION_BYTES:
             raise PayloadTooLarge(
                 f"decision {decision_id} would be {size} bytes with this correction; the limit is "
                 f"{MAX_STORED_DECISION_BYTES} bytes with its outcome history, which has "

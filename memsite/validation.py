@@ -1,10 +1,12 @@
 """Pydantic at the edges: a record validated from a request body, or a 400 naming the field."""
 
+import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from memsite.errors import ValidationFailed
+from memsite import storage
+from memsite.errors import PayloadTooLarge, ValidationFailed
 from memsite.storage import InvalidValue
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -31,3 +33,23 @@ def unstorable(error: InvalidValue) -> ValidationFailed:
     caller's 400, naming the value's path, never a 500."""
     path = error.message.split(":", 1)[0]
     return ValidationFailed(error.message, fields={path: error.message.split(": ", 1)[-1]})
+
+
+def json_size(value: Any) -> int:
+    """Bytes of the value as compact JSON: what every size limit of the API counts."""
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+
+
+def size_checked(value: Any, limit: int, what: str) -> None:
+    """PayloadTooLarge (413) naming `what`, its size and the limit, when the value is over it."""
+    if (size := json_size(value)) > limit:
+        raise PayloadTooLarge(f"{what} is {size} bytes; the limit is {limit} bytes")
+
+
+def storable(value: Any, path: str) -> None:
+    """The caller's 400 naming the path when DynamoDB could not hold the value (NaN, a number
+    out of range, nesting past 32 levels, a lone surrogate)."""
+    try:
+        storage.codec.encode_value(value, path)
+    except InvalidValue as error:
+        raise unstorable(error) from None

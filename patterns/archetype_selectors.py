@@ -3,16 +3,13 @@ context. Reads the model pointer, the model's archetypes (once per process and m
 decisions returned (a BatchGet); never the decision log at large."""
 
 import functools
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from decisions.repository import decisions_find
 from decisions.schemas import MAX_DECISION_BYTES, Decision
-from memsite import storage
-from memsite.errors import PayloadTooLarge
-from memsite.validation import unstorable
+from memsite.validation import size_checked, storable
 from patterns import archetype_repository as repository
 from patterns.archetype_schemas import (
     Archetype,
@@ -108,13 +105,8 @@ def _comparable(context: dict[str, Any]) -> None:
     """Refuse a context no decision could have: larger than a whole decision may be, or holding
     a value DynamoDB cannot (a number past 1e126 lies infinitely far from every past situation,
     and its distances would not even be JSON)."""
-    size = len(json.dumps(context, separators=(",", ":")).encode())
-    if size > MAX_DECISION_BYTES:
-        raise PayloadTooLarge(f"context is {size} bytes; the limit is {MAX_DECISION_BYTES} bytes, a decision's")
-    try:
-        storage.codec.encode_value(context, "context")
-    except storage.InvalidValue as error:
-        raise unstorable(error) from None
+    size_checked(context, MAX_DECISION_BYTES, "context")
+    storable(context, "context")
 
 
 def _candidates(

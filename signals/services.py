@@ -2,7 +2,6 @@
 deliver and acknowledge. Each step is a conditional single-item write or an idempotent
 update, so a retried publish completes a crashed one and fans out nothing twice."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,8 +11,8 @@ from ulid import ULID
 from agents import repository as agents_repository
 from decisions.schemas import MAX_CLOCK_SKEW, to_millis
 from memsite import storage
-from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
-from memsite.validation import unstorable, validation_failed
+from memsite.errors import AlreadyExists, PermissionDenied, ValidationFailed
+from memsite.validation import size_checked, unstorable, validation_failed
 from signals import repository
 from signals.schemas import MAX_PAYLOAD_BYTES, AckIn, Delivery, Signal, SignalIn
 
@@ -54,9 +53,7 @@ def _parse(raw: Any, source_agent: str) -> Signal:
         data = SignalIn.model_validate(raw)
     except ValidationError as error:
         raise validation_failed(error) from None
-    size = len(json.dumps(data.payload, separators=(",", ":")).encode())
-    if size > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLarge(f"payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES} bytes (16 KiB)")
+    size_checked(data.payload, MAX_PAYLOAD_BYTES, "payload")
     unknown = [a for a in data.target_agents if agents_repository.profile_find(a) is None]
     if unknown:
         detail = f"not registered agents: {', '.join(unknown)}"
