@@ -13,7 +13,10 @@ TRANSIENT = (storage.Unavailable, storage.Conflict)
 LEASE_RETRIES = 3
 
 
-@shared_task(acks_late=True)
+# Fire and forget: nobody reads these two tasks' results (runs are recorded in DynamoDB). A task
+# whose result is kept makes .delay() subscribe to the result store first, which, with Redis down,
+# retries for about 20 s before failing: the ops page's "run now" would hang that long.
+@shared_task(acks_late=True, ignore_result=True)
 def consolidate_all() -> list[str]:
     """Beat's entry point: one consolidation task per registered agent, so agents run in parallel
     on as many workers as there are."""
@@ -33,6 +36,6 @@ def consolidate_agent(self, agent_id: str, trigger: str = "task") -> dict:
     return run.model_dump(mode="json")
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=3)
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=TRANSIENT, retry_backoff=30, max_retries=3)
 def rebuild_archetypes() -> dict:
     return archetypes_rebuild().model_dump(mode="json")

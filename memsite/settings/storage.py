@@ -33,8 +33,13 @@ AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
 EMBEDDED_DYNAMODB_PORT = env_int("EMBEDDED_DYNAMODB_PORT", 8765, minimum=1, maximum=65535)
 EMBEDDED_DYNAMODB_PATH = VAR_DIR / "dynalite"
 
-# Request paths fail fast (the client retries); workers wait longer before giving up.
+# Request paths fail fast (the client retries); workers wait longer before giving up. A request
+# gives up on a DynamoDB that hangs within about 6 s (three tries of 2 s to read; 1 s each to
+# connect when nothing answers at all), so an agent, which waits 10 s for an answer (memclient's
+# default timeout), gets the 503 with Retry-After rather than a timeout of its own.
 DYNAMODB_CONNECT_TIMEOUT_SECONDS = 2
 DYNAMODB_READ_TIMEOUT_SECONDS = 5
+DYNAMODB_REQUEST_CONNECT_TIMEOUT_SECONDS = 1
+DYNAMODB_REQUEST_READ_TIMEOUT_SECONDS = 2
 DYNAMODB_MAX_ATTEMPTS_REQUEST = 3
 DYNAMODB_MAX_ATTEMPTS_WORKER = 8

@@ -42,15 +42,15 @@ class StorageConfig:
             endpoint_url = None
         attempts = settings.DYNAMODB_MAX_ATTEMPTS_WORKER if role == "worker" else settings.DYNAMODB_MAX_ATTEMPTS_REQUEST
         # A health probe must answer within a probe's timeout even when DynamoDB hangs: one try,
-        # one second.
-        timeouts = (
-            (1.0, 1.0)
-            if role == "probe"
-            else (
-                settings.DYNAMODB_CONNECT_TIMEOUT_SECONDS,
-                settings.DYNAMODB_READ_TIMEOUT_SECONDS,
-            )
-        )
+        # one second. A request must answer (503) before its client stops waiting.
+        timeouts = {
+            "probe": (1.0, 1.0),
+            "request": (
+                settings.DYNAMODB_REQUEST_CONNECT_TIMEOUT_SECONDS,
+                settings.DYNAMODB_REQUEST_READ_TIMEOUT_SECONDS,
+            ),
+            "worker": (settings.DYNAMODB_CONNECT_TIMEOUT_SECONDS, settings.DYNAMODB_READ_TIMEOUT_SECONDS),
+        }[role]
         return cls(
             backend=backend,
             endpoint_url=endpoint_url,

@@ -16,15 +16,17 @@ def log(
     *,
     outcome: str | None,
     age: timedelta = timedelta(0),
+    at: datetime | None = None,
     action: str = "long",
     regime: str = "trend",
 ):
+    """A decision `age` ago, or at `at` when given."""
     actor = decision_services.Actor(label=f"agent:{agent}", agent_id=agent)
     body = {
         "decision_id": str(ULID()),
         "agent_id": agent,
         "type": "SIGNAL_GENERATION",
-        "timestamp": (datetime.now(UTC) - age).isoformat(),
+        "timestamp": (at or datetime.now(UTC) - age).isoformat(),
         "context": {marker: True, "regime": regime},
         "reasoning": {"action": action},
     }

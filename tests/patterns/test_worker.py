@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from celery import Celery
@@ -126,9 +126,12 @@ def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(
     (pattern, marker), unique = definition, str(ULID())[-9:].lower()
     killed_agent, clean_agent = f"killed-{unique}", f"clean-{unique}"
     outcomes = ["SUCCESS", "FAILURE", "SUCCESS", "SUCCESS"] * 15
+    # Counts decay by the time between decisions (learner.evidence_add), so the two agents get
+    # the same decision times: then any difference in their counts is the crash's doing.
+    start = datetime.now(UTC) - timedelta(minutes=10)
     for agent in (killed_agent, clean_agent):
-        for status in outcomes:
-            log(agent, marker, outcome=status)
+        for n, status in enumerate(outcomes):
+            log(agent, marker, outcome=status, at=start + timedelta(seconds=n))
     small_batches = {
         "CONSOLIDATION_BATCH_SIZE": "1",
         "CELERY_VISIBILITY_TIMEOUT": "2",
@@ -154,8 +157,9 @@ def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(
     assert result["status"] == "succeeded"
     killed, clean = (repo.state_find(pattern.id, agent).state for agent in (killed_agent, clean_agent))
     assert killed.support == clean.support == len(outcomes)
-    assert killed.hits == pytest.approx(clean.hits, abs=1e-6)
-    assert killed.misses == pytest.approx(clean.misses, abs=1e-6)
+    assert killed.as_of == clean.as_of
+    assert killed.hits == pytest.approx(clean.hits, rel=1e-12)
+    assert killed.misses == pytest.approx(clean.misses, rel=1e-12)
     statuses = sorted(r.status for r in runs_of(killed_agent))
     # The redelivered task may first find the dead run's lease still held: skipped, retried.
     assert statuses.count("interrupted") == 1
