@@ -27,7 +27,9 @@ from tests.patterns.helpers import define
 
 DECISIONS = "/api/v1/decisions/"
 SIGNALS = "/api/v1/signals/"
-QUICK = 2.0  # seconds: what a request may take with Redis gone (the cache gives up after 0.2 s)
+# Not a speed target: a request that waits on a Redis that is gone hangs for 20 s or more (the
+# cache itself gives up after 0.2 s); any answer well under that is an answer, on a busy machine too.
+QUICK = 10.0
 
 
 @contextlib.contextmanager
