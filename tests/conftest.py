@@ -1,6 +1,7 @@
 """Shared fixtures: real local DynamoDB servers over HTTP, and tables created from the specs."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,11 +12,24 @@ from memsite.storage.local import LocalDynamo
 from memsite.storage.provision import create_tables
 from tests.servers import MotoServer, gateway_for
 
+DYNALITE_LOG = Path(__file__).resolve().parents[1] / "test-artifacts" / "dynalite.log"
+
 
 @pytest.fixture(scope="session")
 def dynalite() -> Iterator[LocalDynamo]:
-    with LocalDynamo() as server:
+    DYNALITE_LOG.parent.mkdir(parents=True, exist_ok=True)
+    DYNALITE_LOG.unlink(missing_ok=True)
+    with LocalDynamo(log=DYNALITE_LOG) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def session_dynalite_alive(request: pytest.FixtureRequest) -> None:
+    """Every test after the session's dynalite died would fail with connection errors that hide
+    why: say so once, with where its last words are."""
+    server = request.getfixturevalue("dynalite")
+    if not server.alive():
+        pytest.fail(f"the session's dynalite exited with code {server.process.returncode}: see {DYNALITE_LOG}")
 
 
 @pytest.fixture(scope="session")

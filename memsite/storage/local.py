@@ -35,8 +35,10 @@ def dynalite_command(port: int, data_dir: Path | None) -> list[str]:
         raise LocalDynamoError("Node.js (>= 20) is needed for the embedded DynamoDB; install it, then `make setup`")
     if not DYNALITE_CLI.exists():
         raise LocalDynamoError(f"dynalite is not installed at {DYNALITE_CLI}: run `make setup` (npm ci)")
+    # In memory, every item lives on Node's heap: room for a long test session's worth.
+    heap = [] if data_dir is not None else ["--max-old-space-size=8192"]
     # Tables appear instantly instead of after dynalite's default simulated 500 ms.
-    command = [node, str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", str(port)]
+    command = [node, *heap, str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", str(port)]
     command += ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -57,9 +59,10 @@ def wait_listening(port: int, process: subprocess.Popen | None = None, timeout: 
 class LocalDynamo:
     """A dynalite child process; in memory unless `data_dir` is given."""
 
-    def __init__(self, *, port: int | None = None, data_dir: Path | None = None) -> None:
+    def __init__(self, *, port: int | None = None, data_dir: Path | None = None, log: Path | None = None) -> None:
         self.port = port or free_port()
         self.data_dir = data_dir
+        self.log = log  # where its stderr goes (a crash's reason), else the parent's stderr
         self.process: subprocess.Popen | None = None
 
     @property
@@ -67,9 +70,19 @@ class LocalDynamo:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "LocalDynamo":
-        self.process = subprocess.Popen(dynalite_command(self.port, self.data_dir), stdout=subprocess.DEVNULL)
+        stderr = self.log.open("ab") if self.log else None
+        try:
+            self.process = subprocess.Popen(
+                dynalite_command(self.port, self.data_dir), stdout=subprocess.DEVNULL, stderr=stderr
+            )
+        finally:
+            if stderr:
+                stderr.close()  # the child has its own copy
         wait_listening(self.port, self.process)
         return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -1,5 +1,7 @@
 """The embedded dynalite: data kept on disk across restarts, and the commands around it."""
 
+import socket
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -43,11 +45,17 @@ def test_bootstrap_gives_up_with_a_clear_error_when_dynamodb_never_answers(stora
         call_command("bootstrap", wait=1)
 
 
-def test_the_embedded_dynamodb_command_refuses_a_port_already_in_use(storage_settings, dynalite):
-    storage_settings(DYNAMODB_BACKEND="embedded", EMBEDDED_DYNAMODB_PORT=dynalite.port)
+def test_the_embedded_dynamodb_command_refuses_a_port_already_in_use(storage_settings):
+    # A port this test holds itself: were it free after all, the command would exec dynalite in
+    # place of the test process.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        storage_settings(DYNAMODB_BACKEND="embedded", EMBEDDED_DYNAMODB_PORT=port)
 
-    with pytest.raises(CommandError, match=f"port {dynalite.port} is taken"):
-        call_command("embedded_dynamodb")
+        with pytest.raises(CommandError, match=f"port {port} is taken"):
+            call_command("embedded_dynamodb")
 
 
 @pytest.mark.django_db
