@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 DYNALITE_CLI = Path(__file__).resolve().parents[2] / "node_modules" / "dynalite" / "cli.js"
+# Runs DYNALITE_CLI, but survives a client hanging up mid-request (which ends dynalite itself).
+DYNALITE_SERVER = Path(__file__).resolve().parent / "dynalite_server.js"
 
 
 class LocalDynamoError(RuntimeError):
@@ -38,7 +40,7 @@ def dynalite_command(port: int, data_dir: Path | None) -> list[str]:
     # In memory, every item lives on Node's heap: room for a long test session's worth.
     heap = [] if data_dir is not None else ["--max-old-space-size=8192"]
     # Tables appear instantly instead of after dynalite's default simulated 500 ms.
-    command = [node, *heap, str(DYNALITE_CLI), "--host", "127.0.0.1", "--port", str(port)]
+    command = [node, *heap, str(DYNALITE_SERVER), "--host", "127.0.0.1", "--port", str(port)]
     command += ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)

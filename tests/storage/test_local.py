@@ -85,3 +85,15 @@ def test_bootstrap_with_debug_off_creates_no_login():
     call_command("bootstrap", wait=5)
 
     assert not get_user_model().objects.exists()
+
+
+def test_a_client_hanging_up_mid_request_does_not_end_dynalite():
+    """A worker killed while sending a batch: dynalite's own server would die of it."""
+    with LocalDynamo() as server:
+        with socket.create_connection(("127.0.0.1", server.port)) as client:
+            client.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"TableName":')
+        gateway = gateway_for(server.endpoint_url, "hangup_")
+
+        create_tables(gateway, [AGENT_STATE])
+
+        assert server.alive()
