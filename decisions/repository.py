@@ -2,18 +2,20 @@
 The mappers here are the only place that knows attribute names and key layout.
 
   decision  pk agent:{agent_id}#decision#{type}   sk {timestamp}#{decision_id}
-  claim     pk decision#{decision_id}             sk CLAIM     (id -> key; first writer wins)
+  claim     pk decision#{decision_id}             sk CLAIM     (id -> key, only for ids that do not carry
+                                                               their decision's time; first writer wins)
   rollup    pk rollup#{day}                       sk {HH}:{ten-minute slot}#{agent_id}   (counters, tokens)
   lease     pk ingest#{agent_id}                  sk LEASE     (one ingest request at a time per agent)
 """
 
-import contextlib
 import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from ulid import ULID
 
 from decisions.schemas import RETENTION, Decision
 from memsite import storage
@@ -59,32 +61,28 @@ def content_hash(decision: Decision) -> str:
     return hashlib.sha256(json.dumps(sent, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def outcome_index_keys(decision: Decision) -> dict[str, str]:
+def learn_keys(decision: Decision) -> dict[str, str | None]:
+    """A decision with an outcome is in the sparse `learn` index, sorted by when that outcome
+    arrived: consolidation reads each arrival once, past its watermark. A new or corrected
+    outcome moves it to the end."""
+    if decision.outcome is None:
+        return {"learn_pk": None, "learn_sk": None}
     return {
-        "outcome_status": decision.outcome_status,
-        "outcome_pk": f"outcome#{decision.outcome_status}#{_day(decision.timestamp)}",
-        "outcome_sk": sort_key(decision),
+        "learn_pk": f"learn#{decision.agent_id}",
+        "learn_sk": f"{format_timestamp(decision.outcome.reported_at)}#{decision.decision_id}",
     }
 
 
 def _to_item(decision: Decision, *, digest: str | None = None) -> dict[str, Any]:
-    sk = sort_key(decision)
     record = decision.model_dump(mode="python", exclude_none=True)
+    learn = {name: value for name, value in learn_keys(decision).items() if value is not None}
     return (
         main_key(decision)
         | record
-        | outcome_index_keys(decision)
+        | learn
         | {
             "agent_pk": f"agent:{decision.agent_id}",
-            "agent_sk": sk,
-            "type_pk": f"type#{decision.type}#{_day(decision.timestamp)}",
-            "type_sk": sk,
             "day_pk": f"day#{_day(decision.timestamp)}",
-            "day_sk": sk,
-        }
-        # In the sparse STM index until consolidation folds it into long-term memory.
-        | stm_keys(decision)
-        | {
             "content_hash": digest or content_hash(decision),
             "expires_at": _expires_at(decision),
         }
@@ -95,10 +93,6 @@ def stored_item(decision: Decision) -> dict[str, Any]:
     """The item the decision is stored as (decoded form): for tools that compare the write path
     with writing the same bytes directly (bench/)."""
     return _to_item(decision)
-
-
-def stm_keys(decision: Decision) -> dict[str, str]:
-    return {"stm_pk": f"stm#{decision.agent_id}", "stm_sk": sort_key(decision)}
 
 
 # What a decision reads back as: its own fields, not the index keys stored beside them.
@@ -144,6 +138,13 @@ def item_check(decision: Decision) -> None:
     encode_item(record)
 
 
+def key_carried_by_id(decision: Decision) -> bool:
+    """True when the decision's id alone gives its sort key and day: a ULID whose time is the
+    decision's timestamp (memclient and the API make ids so). Such a decision needs no claim
+    item: a lookup by id reads the day index at the exact sort key."""
+    return ULID.from_str(decision.decision_id).datetime == decision.timestamp
+
+
 def claims_find(decision_ids: list[str]) -> dict[str, Claim]:
     """The stored claims among `decision_ids`, by id (read consistently)."""
     items = _table().batch_get([claim_key(decision_id) for decision_id in decision_ids], consistent=True)
@@ -155,19 +156,58 @@ def claim_find(decision_id: str) -> Claim | None:
     return _claim_from_item(item) if item else None
 
 
-def decisions_write(new: list[Decision], unfinished: list[Decision], *, deadline: float | None) -> None:
-    """Write the `new` decisions' id claims, then their items and those of `unfinished` ones
-    (claimed by an attempt that died before writing them). Claims go first, so no item is ever
-    stored without its claim (a retry would take it for new and write it again). The writes are
-    unconditional: only the holder of the agent's ingest lease may call this, and no request
-    starts after `deadline` (well before the lease ends), so no late writer can overwrite an item
-    that a retry stored and an outcome or consolidation changed since."""
-    digests = {d.decision_id: content_hash(d) for d in new + unfinished}
-    if new:
-        _table().batch_write([claim_item(d, digest=digests[d.decision_id]) for d in new], deadline=deadline)
-    items = [_to_item(d, digest=digests[d.decision_id]) for d in new + unfinished]
+def key_find(decision_id: str) -> dict[str, str] | None:
+    """The key of the decision with this id (a ULID): one exact Query of the day index at the
+    sort key the id carries; else, for ids that do not carry their decision's time, its claim."""
+    moment = ULID.from_str(decision_id).datetime
+    exact = storage.SortCondition("eq", (f"{format_timestamp(moment)}#{decision_id}",))
+    page = _table().query_page(f"day#{_day(moment)}", index="day_time", sort=exact, limit=1)
+    if page.items:
+        return {"pk": page.items[0]["pk"], "sk": page.items[0]["sk"]}
+    claim = claim_find(decision_id)
+    return claim.key if claim else None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a create-once write found under the decision's key, if anything."""
+
+    decision: Decision
+    content_hash: str
+
+
+def decision_put_new(decision: Decision, *, digest: str) -> Stored | None:
+    """Store the decision unless its key is taken (one conditional write, so no lease is
+    needed): None when stored now, else what is stored there (a retry, or other content)."""
+    existing = _table().put_new_or_existing(_to_item(decision, digest=digest))
+    return None if existing is None else Stored(_from_item(existing), existing["content_hash"])
+
+
+def claim_put_new(decision: Decision, *, digest: str) -> Claim | None:
+    """Claim the id for this decision unless it is claimed: None when claimed now, else the claim."""
+    existing = _table().put_new_or_existing(claim_item(decision, digest=digest))
+    return None if existing is None else _claim_from_item(existing)
+
+
+def stored_find(keys: list[dict[str, str]]) -> dict[str, Stored]:
+    """The stored decisions at `keys` (read consistently), by decision id."""
+    items = _table().batch_get(keys, consistent=True) if keys else []
+    return {item["decision_id"]: Stored(_from_item(item), item["content_hash"]) for item in items}
+
+
+def decisions_write(
+    claims: list[Decision], items: list[Decision], *, digests: dict[str, str], deadline: float | None
+) -> None:
+    """Write the id claims of `claims` (new decisions whose id does not carry their key), then
+    the `items`. Claims go first, so no item is ever stored without its claim (a retry would
+    take it for new and write it again). The writes are unconditional: only the holder of the
+    agent's ingest lease may call this, and no request starts after `deadline` (well before the
+    lease ends), so no late writer can overwrite an item that a retry stored and an outcome
+    changed since."""
+    if claims:
+        _table().batch_write([claim_item(d, digest=digests[d.decision_id]) for d in claims], deadline=deadline)
     if items:
-        _table().batch_write(items, deadline=deadline)
+        _table().batch_write([_to_item(d, digest=digests[d.decision_id]) for d in items], deadline=deadline)
 
 
 def _ingest_lease_key(agent_id: str) -> dict[str, str]:
@@ -193,20 +233,22 @@ def decision_find(key: dict[str, str]) -> Decision | None:
 
 def decision_update_outcome(decision: Decision, *, expected_version: int) -> Decision:
     """Store `decision`'s outcome and history if the stored version is still `expected_version`."""
-    # A new or corrected outcome is news for long-term memory: the decision (re-)enters the STM
-    # index, so the next consolidation counts it (and takes back what it counted before).
-    changes = (
-        outcome_index_keys(decision)
-        | stm_keys(decision)
-        | {
-            "outcome": decision.outcome.model_dump(mode="python", exclude_none=True) if decision.outcome else None,
-            "outcome_history": [
-                change.model_dump(mode="python", exclude_none=True) for change in decision.outcome_history
-            ],
-        }
-    )
+    # A new or corrected outcome is news for long-term memory: the decision moves to the end of
+    # the learn index, so the next consolidation counts it (and takes back what it counted before).
+    changes = learn_keys(decision) | {
+        "outcome_status": decision.outcome_status,
+        "outcome": decision.outcome.model_dump(mode="python", exclude_none=True) if decision.outcome else None,
+        "outcome_history": [change.model_dump(mode="python", exclude_none=True) for change in decision.outcome_history],
+    }
     item = _table().update_versioned(main_key(decision), changes, expected_version=expected_version)
     return _from_item(item)
+
+
+# A filtered list tops its page up: up to this many Query calls, each examining up to
+# FILTER_EVALUATE items (about 1 MB of decisions), so a page is empty only when no match is
+# left in the window or none was among the FILTERED_CALLS * FILTER_EVALUATE decisions examined.
+FILTERED_CALLS = 5
+FILTER_EVALUATE = 1000
 
 
 def decisions_query(
@@ -218,75 +260,64 @@ def decisions_query(
     cursor: str | None,
     where: dict[str, str] | None,
 ) -> tuple[list[Decision], str | None]:
+    """A page of whole decisions. On `day_time`, which holds keys and filters only, the page's items are
+    then fetched in one BatchGetItem: two storage calls, or more when a filter tops up."""
+    keys_only = index is not None and AGENT_DECISIONS.index(index).projection != "ALL"
     page = _table().query_partitions(
-        partitions, index=index, sort=sort, limit=limit, cursor=cursor, where=where, attributes=DECISION_ATTRIBUTES
+        partitions,
+        index=index,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        where=where,
+        attributes=None if keys_only else DECISION_ATTRIBUTES,
+        max_calls=FILTERED_CALLS if where else None,
+        evaluate=FILTER_EVALUATE if where else None,
     )
-    return [_from_item(item) for item in page.items], page.next_cursor
+    items = page.items
+    if keys_only and items:
+        order = {item["sk"]: position for position, item in enumerate(items)}
+        fetched = _table().batch_get([{"pk": item["pk"], "sk": item["sk"]} for item in items])
+        items = sorted(fetched, key=lambda item: order[item["sk"]])
+    return [_from_item(item) for item in items], page.next_cursor
 
 
-# Short-term memory: the sparse stm index is consolidation's queue.
+# The learn index: consolidation's queue, each outcome arrival read once.
 
 
 @dataclass(frozen=True)
 class Learned:
-    """What consolidation last counted for a decision: the decision version whose outcome it
-    counted and each contribution, so a corrected outcome can be taken back exactly."""
+    """What consolidation counted for a decision before this store kept a ledger of batches
+    (the `learned` attribute of decisions counted by earlier versions): the version whose
+    outcome it counted and each contribution, so a later correction takes back exactly that."""
 
     version: int
     contributions: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class StmEntry:
+class Arrival:
+    """One decision as the learn index shows it: a new or corrected outcome, at `position`."""
+
     decision: Decision
-    learned: Learned | None
+    position: str  # its learn_sk: {reported_at}#{decision_id}
+    legacy_learned: Learned | None = None
 
 
-def stm_page(agent_id: str, *, limit: int, cursor: str | None) -> tuple[list[StmEntry], str | None]:
-    """Oldest first: one page of the agent's decisions still in short-term memory. The index only
-    says where to look: it is read eventually consistently, so it may still show a decision that
-    was settled a moment ago. What is returned is each item as it stands, read consistently from
-    the table, and only the items still in the index."""
-    page = _table().query_page(f"stm#{agent_id}", index="stm", limit=limit, cursor=cursor, newest_first=False)
-    order = {item["sk"]: position for position, item in enumerate(page.items)}
-    keys = [{"pk": item["pk"], "sk": item["sk"]} for item in page.items]
-    fresh = sorted(
-        (item for item in (_table().batch_get(keys, consistent=True) if keys else []) if "stm_pk" in item),
-        key=lambda item: order[item["sk"]],
+def learn_page(agent_id: str, *, after: str | None, limit: int, cursor: str | None) -> tuple[list[Arrival], str | None]:
+    """Oldest first: one page of the agent's outcome arrivals after position `after` (a
+    learn_sk), whole decisions from the index itself (it projects every attribute), so each
+    arrival costs one read of its item's size and nothing more."""
+    sort = storage.SortCondition("gt", (after,)) if after else None
+    page = _table().query_page(
+        f"learn#{agent_id}", index="learn", sort=sort, limit=limit, cursor=cursor, newest_first=False
     )
-    entries = []
-    for item in fresh:
+    arrivals = []
+    for item in page.items:
         learned = item.get("learned")
-        entries.append(
-            StmEntry(
-                decision=_from_item(item),
-                learned=Learned(version=learned["version"], contributions=learned["contributions"])
-                if learned
-                else None,
-            )
-        )
-    return entries, page.next_cursor
-
-
-def stm_settle(key: dict[str, str], *, version: int, learned: dict[str, Any] | None, release: bool, batch: int) -> bool:
-    """Record what batch `batch` counted for the decision at `key` (unless a later batch has
-    recorded its own already) and, with `release`, take it out of the STM index; returns whether it
-    left. The release holds only if the decision is still at the `version` that was read: an
-    outcome reported meanwhile keeps it in the index for the next run."""
-    record = {"learned": learned | {"batch": batch}} if learned else {}
-    later_batch = {"learned.batch": batch + 1} if learned else None  # this batch again: a retry
-    if release:
-        try:
-            _table().update_fields(
-                key, record | {"stm_pk": None, "stm_sk": None}, expected_version=version, below=later_batch
-            )
-            return True
-        except storage.Conflict:
-            pass  # changed, expired, or already settled by a later batch
-    if record:
-        with contextlib.suppress(storage.Conflict):  # expired, or a later batch recorded its own
-            _table().update_fields(key, record, below=later_batch)
-    return False
+        legacy = Learned(version=learned["version"], contributions=learned["contributions"]) if learned else None
+        arrivals.append(Arrival(decision=_from_item(item), position=item["learn_sk"], legacy_learned=legacy))
+    return arrivals, page.next_cursor
 
 
 # Rollups: counters per agent and ten minutes, kept on every write, so charts never read decisions.

@@ -26,8 +26,8 @@ def decision_get(*, decision_id: str) -> Decision:
         decision_id = ulid_validate(decision_id)
     except ValueError:
         raise DoesNotExist(f"no decision {decision_id[:40]!r}: a decision id is a ULID") from None
-    claim = repository.claim_find(decision_id)
-    decision = repository.decision_find(claim.key) if claim else None
+    key = repository.key_find(decision_id)
+    decision = repository.decision_find(key) if key else None
     if decision is None:
         raise DoesNotExist(f"no decision {decision_id}")
     return decision
@@ -106,13 +106,14 @@ def decision_list(*, filters: DecisionFilter) -> tuple[list[Decision], str | Non
     if filters.agent and filters.type:
         partitions, index = [f"agent:{filters.agent}#decision#{filters.type}"], None
     elif filters.agent:
-        partitions, index = [f"agent:{filters.agent}"], "by_agent"
-    elif filters.type:
-        partitions, index = [f"type#{filters.type}#{day}" for day in filters.days()], "by_type"
-    elif filters.outcome:
-        partitions, index, where = [f"outcome#{filters.outcome}#{day}" for day in filters.days()], "by_outcome", None
+        partitions, index = [f"agent:{filters.agent}"], "agent_time"
     else:
-        partitions, index = [f"day#{day}" for day in filters.days()], "by_day"
+        # Every agent: the day index, keys only; a type or outcome is then a filter on the items.
+        partitions, index = [f"day#{day}" for day in filters.days()], "day_time"
+        where = where or {}
+        if filters.type:
+            where["type"] = filters.type
+        where = where or None
     storage_cursor = _cursor_window(filters.cursor)["position"] if filters.cursor else None
     decisions, next_position = repository.decisions_query(
         partitions, index=index, sort=sort, limit=filters.limit, cursor=storage_cursor, where=where

@@ -37,6 +37,7 @@ from decisions.schemas import (
 from decisions.selectors import decision_get
 from memsite import storage
 from memsite.errors import AlreadyExists, PayloadTooLarge, PermissionDenied, ValidationFailed
+from memsite.storage.concurrency import parallel
 from memsite.validation import json_size, size_checked, storable, unstorable, validation_failed
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ MAX_BATCH = 100
 INGEST_LEASE_SECONDS = 90
 INGEST_WRITE_WINDOW_SECONDS = 30
 INGEST_LEASE_WAIT_SECONDS = 1.0
+# Up to this many decisions (an agent's cycle) are written one conditional write each, with no
+# lease and no read first; larger batches take the lease and go out in batch requests.
+SMALL_BATCH = 10
 OUTCOME_UPDATE_ATTEMPTS = 3
 
 
@@ -160,22 +164,53 @@ def _batch_result(outcome: tuple[str, Decision]) -> BatchResult:
 
 
 def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
-    """Claim each new id and store its item, repair what a crash left half-written, count once.
+    """Store each new decision once, repair what a crash left half-written, count once.
 
-    The writes are batch requests, a few per hundred decisions instead of two conditional writes
-    each: while an agent's request holds that agent's ingest lease (an agent writes only as
-    itself), nobody else writes its claims or items, so "is the id claimed?" read before the
-    write stays true until the write. Rollups count with tokens. A retry of the same request,
-    or the same batch sent twice at once, therefore completes a crashed attempt and never
-    stores or counts anything twice. See docs/storage.md, "Ingest".
+    A few decisions (an agent's cycle) are create-once conditional writes, one per decision:
+    nothing is read first and nothing can be overwritten. A larger batch (a backfill) goes out
+    in batch requests, a few per hundred decisions, under the agent's ingest lease: an agent
+    writes only as itself, so while its request holds the lease, what was read before the
+    write ("this key is free") stays true until the write. Rollups count with tokens. A retry of
+    the same request, or the same batch sent twice at once, therefore completes a crashed
+    attempt and never stores or counts anything twice. See docs/storage.md, "Ingest".
     """
     if not decisions:
         return []
     agent_id = decisions[0].agent_id
     if any(decision.agent_id != agent_id for decision in decisions):  # decision_parse enforces it
         raise ValueError("one ingest holds one agent's lease: every decision must be that agent's")
-    with _ingest_lease(agent_id) as deadline:
-        return _ingest_holding_lease(decisions, deadline)
+    first_of: dict[str, Decision] = {}
+    for decision in decisions:
+        first_of.setdefault(decision.decision_id, decision)
+    unique = list(first_of.values())
+    digests = {d.decision_id: repository.content_hash(d) for d in unique}
+    if len(unique) <= SMALL_BATCH:
+        found = dict(zip(first_of, parallel(lambda d: _ingest_one(d, digests[d.decision_id]), unique), strict=True))
+    else:
+        with _ingest_lease(agent_id) as deadline:
+            found = _ingest_holding_lease(unique, digests, deadline)
+    repository.rollups_apply([_counted(first_of[i]) for i, (status, _) in found.items() if status != "conflict"])
+    results = []
+    for decision in decisions:
+        first = first_of[decision.decision_id]
+        status, stored = found[decision.decision_id]
+        if decision is not first:  # the same id again in this batch
+            same = digests[decision.decision_id] == repository.content_hash(decision)
+            status = "exists" if same and status != "conflict" else "conflict"
+        results.append((status, stored if status == "exists" else decision))
+    return results
+
+
+def _ingest_one(decision: Decision, digest: str) -> tuple[str, Decision]:
+    """One decision in conditional writes: its claim first where its id does not carry its key."""
+    if not repository.key_carried_by_id(decision):
+        claim = repository.claim_put_new(decision, digest=digest)
+        if claim is not None and claim.content_hash != digest:
+            return "conflict", decision
+    stored = repository.decision_put_new(decision, digest=digest)
+    if stored is None:
+        return "created", decision
+    return ("exists", stored.decision) if stored.content_hash == digest else ("conflict", decision)
 
 
 @contextlib.contextmanager
@@ -208,36 +243,28 @@ def _ingest_lease(agent_id: str) -> Iterator[float]:
         logger.warning("could not give back the ingest lease of %s; it runs out by itself", agent_id, exc_info=True)
 
 
-def _ingest_holding_lease(decisions: list[Decision], deadline: float) -> list[tuple[str, Decision]]:
-    first_of: dict[str, Decision] = {}
-    for decision in decisions:
-        first_of.setdefault(decision.decision_id, decision)
-    unique = list(first_of.values())
-    claims = repository.claims_find([d.decision_id for d in unique])
-    status_of: dict[str, str] = {}
+def _ingest_holding_lease(
+    unique: list[Decision], digests: dict[str, str], deadline: float
+) -> dict[str, tuple[str, Decision]]:
+    """Read what is stored under the batch's keys (and the claims of ids that need one) in
+    consistent batch reads, then write what is missing in batch requests."""
+    claimed = [d for d in unique if not repository.key_carried_by_id(d)]
+    claims = repository.claims_find([d.decision_id for d in claimed]) if claimed else {}
+    stored = repository.stored_find([repository.main_key(d) for d in unique])
+    found: dict[str, tuple[str, Decision]] = {}
     for decision in unique:
-        claim = claims.get(decision.decision_id)
-        if claim is None:
-            status_of[decision.decision_id] = "created"
-        elif claim.content_hash == repository.content_hash(decision):
-            status_of[decision.decision_id] = "exists"
-        else:
-            status_of[decision.decision_id] = "conflict"
-    created = [d for d in unique if status_of[d.decision_id] == "created"]
-    retried = [d for d in unique if status_of[d.decision_id] == "exists"]
-    stored = {d.decision_id: d for d in repository.decisions_find([repository.main_key(d) for d in retried])}
-    unfinished = [d for d in retried if d.decision_id not in stored]  # claimed, then the attempt died
-    repository.decisions_write(created, unfinished, deadline=deadline)
-    repository.rollups_apply([_counted(decision) for decision in created + retried])
-    results = []
-    for decision in decisions:
-        first = first_of[decision.decision_id]
-        status = status_of[first.decision_id]
-        if decision is not first:  # the same id again in this batch
-            same = repository.content_hash(decision) == repository.content_hash(first)
-            status = "exists" if same and status != "conflict" else "conflict"
-        results.append((status, stored.get(decision.decision_id, decision) if status == "exists" else decision))
-    return results
+        digest, claim = digests[decision.decision_id], claims.get(decision.decision_id)
+        here = stored.get(decision.decision_id)
+        if (claim is not None and claim.content_hash != digest) or (here and here.content_hash != digest):
+            found[decision.decision_id] = ("conflict", decision)
+        elif here is not None:
+            found[decision.decision_id] = ("exists", here.decision)
+        else:  # new, or claimed by an attempt that died before writing the item
+            found[decision.decision_id] = ("created" if claim is None else "exists", decision)
+    new_claims = [d for d in claimed if d.decision_id not in claims and found[d.decision_id][0] == "created"]
+    missing = [d for d in unique if found[d.decision_id][0] != "conflict" and d.decision_id not in stored]
+    repository.decisions_write(new_claims, missing, digests=digests, deadline=deadline)
+    return found
 
 
 def decision_outcome_set(*, decision_id: str, raw: Any, actor: Actor) -> tuple[str, Decision]:

@@ -1,19 +1,21 @@
 """Consolidation: short-term experience folded into long-term memory, one agent at a time.
 
-The agent's decisions still in the sparse STM index are the queue: decisions under a day old,
-and older ones whose outcome arrived (or changed) since they were last counted. Each page of it
-becomes a *batch*, planned in full and stored on the agent's control item before anything is
-counted. Applying a batch sets each touched pattern state's mark for this agent to the batch id,
-in the same conditional write as the new counts, so a retry after a crash anywhere (a killed
-worker, a lost connection) finishes the open batch without counting anything twice, and only then
-plans the next. A lease per agent keeps two runs from planning at once.
+The queue is the sparse `learn` index: every decision with an outcome, in the order its outcome
+arrived (a correction moves it to the end). Each run reads past the agent's watermark, so each
+arrival is read once. Each page becomes a *batch*, planned in full and stored before anything is
+counted. Applying a batch sets each touched pattern state's mark for this agent to the batch
+number, in the same conditional write as the new counts, so a retry after a crash anywhere (a
+killed worker, a lost connection) finishes the open batch without counting anything twice, and
+only then plans the next; closing it moves the watermark. Stored batches are the ledger a later
+correction reads to take back exactly what was counted. Nothing is written to the decisions.
 
-Cost follows the queue, not history: a run reads the STM index and the few states it touches.
+Positions are stamped by the web hosts' clocks and the index is read eventually consistently, so
+each run reads again the last MARGIN before its watermark and skips the versions it counted there.
+
+Cost follows the arrivals, not history: a run reads the new arrivals and the states they touch.
 """
 
-import json
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,12 +30,23 @@ from patterns import learner, strategies
 from patterns import memory_repository as repo
 from patterns import repository as definition_repository
 from patterns.matching import covers, is_hit
-from patterns.memory_schemas import SHARED, CalibrationBin, ConsolidationRun, PatternState, Transition
+from patterns.memory_schemas import (
+    SHARED,
+    Batch,
+    CalibrationBin,
+    ConsolidationRun,
+    Contribution,
+    Control,
+    Counted,
+    PatternState,
+    StrategyContribution,
+    Transition,
+)
 from patterns.schemas import PatternDefinition
 
 logger = logging.getLogger(__name__)
 
-STM_AGE = timedelta(days=1)  # the user's rule: under a day is short-term
+MARGIN = timedelta(seconds=60)  # clock differences between web hosts, and the index's lag
 SAMPLE_SIZE = 20
 SAVE_ATTEMPTS = 8
 STRATEGY_KEY = "strategy"
@@ -62,23 +75,26 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
     repo.run_save(run)
     try:
         definitions = {d.id: d for d in definition_repository.definitions_list()}
-        if (open_batch := repo.open_batch_find(agent_id)) is not None:
-            _apply(agent_id, open_batch, definitions, run)  # a crashed run's batch, finished first
-        cursor = None
+        control = repo.control_find(agent_id)
+        if (batch := repo.open_batch_find(agent_id, control)) is not None:
+            _apply(agent_id, batch, definitions, run, control)  # a crashed run's batch, finished first
+            control = repo.control_find(agent_id)
+        after, cursor = _reread_from(control), None
         while True:
-            entries, cursor = decision_repository.stm_page(
-                agent_id, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
+            arrivals, cursor = decision_repository.learn_page(
+                agent_id, after=after, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
             )
-            run.decisions_read += len(entries)
-            while entries:
-                batch, entries = _plan(agent_id, entries, definitions, now)
+            run.decisions_read += len(arrivals)
+            fresh = [a for a in arrivals if control.recent.get(a.decision.decision_id, (0, ""))[0] < a.decision.version]
+            while fresh:
+                batch, fresh = _plan(agent_id, fresh, definitions)
                 if batch is None:
                     continue
                 if _lease(run).holder is not None:
                     raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping before the next batch")
-                batch["id"] = repo.batch_open(agent_id, batch, owner=run.run_id)
-                _apply(agent_id, batch, definitions, run)
-            repo.run_save(run)
+                batch.number = repo.batch_open(agent_id, batch, owner=run.run_id)
+                _apply(agent_id, batch, definitions, run, control)
+                control = repo.control_find(agent_id)
             if progress:
                 progress(run)
             if cursor is None:
@@ -114,18 +130,21 @@ def calibration_bin(confidence: float) -> int:
     return min(int(confidence * 10), 9)
 
 
+def _reread_from(control: Control) -> str | None:
+    """The learn-index position to read after: MARGIN before the watermark."""
+    if control.watermark is None:
+        return None
+    stamp = parse_timestamp(control.watermark.split("#", 1)[0])
+    return format_timestamp(stamp - MARGIN)
+
+
 def _plan(
-    agent_id: str,
-    entries: list[decision_repository.StmEntry],
-    definitions: dict[str, PatternDefinition],
-    now: datetime,
-) -> tuple[dict[str, Any] | None, list[decision_repository.StmEntry]]:
-    """The batch for the first of `entries`, and the entries left for the next batch: a batch
-    stops growing near BATCH_BYTES, so it always fits on the control item."""
-    items: list[dict[str, Any]] = []
+    agent_id: str, arrivals: list[decision_repository.Arrival], definitions: dict[str, PatternDefinition]
+) -> tuple[Batch | None, list[decision_repository.Arrival]]:
+    """The batch for the first of `arrivals`, and the arrivals left for the next batch: a batch
+    stops growing near BATCH_BYTES, so it always fits in one item."""
+    entries: list[Counted] = []
     size = 0
-    deltas: dict[str, list[list[Any]]] = defaultdict(list)
-    strategy_deltas: dict[str, list[list[Any]]] = defaultdict(list)
     predicted: dict[str, int] = {}  # state key -> calibration bin of the confidence before this batch
 
     def bin_for(key: str) -> int:
@@ -135,69 +154,99 @@ def _plan(
             predicted[key] = calibration_bin(stored.state.confidence if stored else 0.5)
         return predicted[key]
 
-    for position, entry in enumerate(entries):
+    for position, arrival in enumerate(arrivals):
         if size > BATCH_BYTES:
-            return _batch(items, deltas, strategy_deltas), entries[position:]
-        decision, learned = entry.decision, entry.learned
-        release = now - decision.timestamp >= STM_AGE
-        item = {"key": decision_repository.main_key(decision), "version": decision.version, "release": release}
-        if decision.outcome is None or (learned is not None and learned.version == decision.version):
-            if release:
-                items.append(item | {"learned": None})  # nothing (new) to count: it only leaves STM
+            return Batch(entries=entries), arrivals[position:]
+        previous = _counted_before(agent_id, arrival)
+        if previous is not None and previous.version >= arrival.decision.version:
+            continue  # a stale view of the index: this version (or a later one) is counted already
+        entry = _count(agent_id, arrival, definitions, bin_for).model_copy(update={"previous": previous})
+        entries.append(entry)
+        size += len(entry.model_dump_json())
+    return (Batch(entries=entries) if entries else None), []
+
+
+def _counted_before(agent_id: str, arrival: decision_repository.Arrival) -> Counted | None:
+    """What was counted for an earlier outcome of this decision, if one was: only a decision
+    whose history shows an earlier outcome can have one, so only those look in the ledger."""
+    decision = arrival.decision
+    earlier = [change.previous for change in decision.outcome_history if change.previous is not None]
+    if not earlier:
+        return None
+    since = _reread_from(Control(watermark=format_timestamp(min(o.reported_at for o in earlier))))
+    found = repo.ledger_find(agent_id, decision.decision_id, since=since or "")
+    if found is None and arrival.legacy_learned is not None:
+        return _from_legacy(decision, arrival.legacy_learned)
+    return found
+
+
+def _from_legacy(decision, learned: decision_repository.Learned) -> Counted:
+    """A count recorded on the decision by consolidation before the ledger existed."""
+    contributions, strategy = {}, None
+    for key, value in learned.contributions.items():
+        if key == STRATEGY_KEY:
+            strategy = StrategyContribution(key=value[0], action=value[1], success=int(value[2]))
+        else:
+            contributions[key] = Contribution(hit=int(value[0]), bin=int(value[1]))
+    stamp = format_timestamp(decision.timestamp)
+    return Counted(
+        decision_id=decision.decision_id,
+        stamp=stamp,
+        version=learned.version,
+        position="",
+        contributions=contributions,
+        strategy=strategy,
+    )
+
+
+def _count(
+    agent_id: str,
+    arrival: decision_repository.Arrival,
+    definitions: dict[str, PatternDefinition],
+    bin_for: Callable[[str], int],
+) -> Counted:
+    decision = arrival.decision
+    document = decision.model_dump(mode="json")
+    contributions: dict[str, Contribution] = {}
+    for definition in definitions.values():
+        if not covers(definition, document):
             continue
-        stamp = format_timestamp(decision.timestamp)
-        if learned is not None:  # a corrected outcome: take back what the old one counted
-            for key, contribution in learned.contributions.items():
-                if key == STRATEGY_KEY:
-                    strategy_key, action, hit = contribution
-                    strategy_deltas[strategy_key].append([action, hit, -1])
-                else:
-                    hit, old_bin = contribution
-                    deltas[key].append([decision.decision_id, stamp, hit, -1, old_bin])
-        document = decision.model_dump(mode="json")
-        contributions: dict[str, Any] = {}
-        for definition in definitions.values():
-            if not covers(definition, document):
-                continue
-            hit = int(bool(is_hit(definition, document)))
-            for scope in _scopes(definition, agent_id):
-                key = f"{scope}/{definition.id}"
-                contributions[key] = [hit, bin_for(key)]
-                deltas[key].append([decision.decision_id, stamp, hit, 1, contributions[key][1]])
-        if (action := strategies.action_of(document)) is not None:
-            strategy_key = f"{decision.type}#{strategies.bucket_of(document)}"
-            success = int(decision.outcome.status == "SUCCESS")
-            contributions[STRATEGY_KEY] = [strategy_key, action, success]
-            strategy_deltas[strategy_key].append([action, success, 1])
-        items.append(item | {"learned": {"version": decision.version, "contributions": contributions}})
-        size += 2 * len(json.dumps(items[-1]))  # the contributions appear twice: as deltas and on the item
-    return _batch(items, deltas, strategy_deltas), []
+        hit = int(bool(is_hit(definition, document)))
+        for scope in _scopes(definition, agent_id):
+            key = f"{scope}/{definition.id}"
+            contributions[key] = Contribution(hit=hit, bin=bin_for(key))
+    strategy = None
+    if (action := strategies.action_of(document)) is not None:
+        key = f"{decision.type}#{strategies.bucket_of(document)}"
+        strategy = StrategyContribution(key=key, action=action, success=int(decision.outcome.status == "SUCCESS"))
+    return Counted(
+        decision_id=decision.decision_id,
+        stamp=format_timestamp(decision.timestamp),
+        version=decision.version,
+        position=arrival.position,
+        contributions=contributions,
+        strategy=strategy,
+    )
 
 
-def _batch(items: list, deltas: dict, strategy_deltas: dict) -> dict[str, Any] | None:
-    return {"items": items, "deltas": dict(deltas), "strategies": dict(strategy_deltas)} if items else None
-
-
-# Applying: each state once per batch (its mark), then the decisions settle.
+# Applying: each state once per batch (its mark), then the batch closes and the watermark moves.
 
 
 def _apply(
-    agent_id: str, batch: dict[str, Any], definitions: dict[str, PatternDefinition], run: ConsolidationRun
+    agent_id: str, batch: Batch, definitions: dict[str, PatternDefinition], run: ConsolidationRun, control: Control
 ) -> None:
-    batch_id = batch["id"]
-    for key, deltas in batch["deltas"].items():
+    for key, deltas in batch.deltas().items():
         scope, pattern_id = key.split("/", 1)
         if (definition := definitions.get(pattern_id)) is not None:
-            run.patterns_changed += _fold_state(definition, scope, deltas, agent_id=agent_id, batch_id=batch_id)
-    for strategy_key, deltas in batch.get("strategies", {}).items():
-        _fold_strategy(agent_id, strategy_key, deltas, batch_id=batch_id)
-    for item in batch["items"]:
-        released = decision_repository.stm_settle(
-            item["key"], version=item["version"], learned=item.get("learned"), release=item["release"], batch=batch_id
-        )
-        run.decisions_released += released
-        run.decisions_counted += item.get("learned") is not None
-    repo.batch_close(agent_id, batch_id, owner=run.run_id)
+            run.patterns_changed += _fold_state(definition, scope, deltas, agent_id=agent_id, batch_id=batch.number)
+    for strategy_key, deltas in batch.strategy_deltas().items():
+        _fold_strategy(agent_id, strategy_key, deltas, batch_id=batch.number)
+    run.decisions_counted += len(batch.entries)
+    watermark = max(filter(None, [control.watermark, batch.last_position]))
+    floor = _reread_from(Control(watermark=watermark)) or ""
+    recent = {k: v for k, v in control.recent.items() if v[1] > floor}
+    recent |= {e.decision_id: (e.version, e.position) for e in batch.entries if e.position > floor}
+    repo.batch_close(agent_id, batch.number, owner=run.run_id, watermark=watermark, recent=recent)
 
 
 def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo.StoredState:
@@ -222,7 +271,7 @@ def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo
 
 
 def _fold_state(
-    definition: PatternDefinition, scope: str, deltas: list[list[Any]], *, agent_id: str, batch_id: int
+    definition: PatternDefinition, scope: str, deltas: list[tuple], *, agent_id: str, batch_id: int
 ) -> bool:
     """Fold one batch's deltas into one pattern state; False when it already holds them."""
     for _ in range(SAVE_ATTEMPTS):
@@ -303,7 +352,7 @@ def _transition(
     )
 
 
-def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[list[Any]], *, batch_id: int) -> None:
+def _fold_strategy(agent_id: str, strategy_key: str, deltas: list[tuple], *, batch_id: int) -> None:
     decision_type, bucket = strategy_key.split("#", 1)
     for _ in range(SAVE_ATTEMPTS):
         stored = repo.strategy_find(agent_id, decision_type, bucket) or repo.StoredStrategy(

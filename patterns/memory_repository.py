@@ -3,7 +3,8 @@
   pattern state    pk agent:{scope}#memory#PATTERN    sk {pattern_id}              scope: agent id, or * (all)
   pattern version  pk agent:{scope}#memory#PATTERN    sk {pattern_id}#v{00000001}
   strategy         pk agent:{agent_id}#memory#STRATEGY sk {decision_type}#{bucket}
-  control          pk agent:{agent_id}#memory#RUN      sk control   (lease, the open batch)
+  control          pk agent:{agent_id}#memory#RUN      sk control   (lease, batch numbers, watermark)
+  batch            pk agent:{agent_id}#memory#BATCH    sk {number:010d}  (a planned batch; the ledger; 91 days)
   run record       pk runs#{day}                       sk {started_at}#{run_id}
 
 States carry `applied` ({agent_id: batch id}): the last batch of each agent folded in. Batches
@@ -19,7 +20,7 @@ from typing import Any
 from memsite import storage
 from memsite.storage.codec import format_timestamp
 from memsite.storage.tables import AGENT_MEMORY_LTM
-from patterns.memory_schemas import SHARED, ConsolidationRun, PatternState, PatternVersion
+from patterns.memory_schemas import SHARED, Batch, ConsolidationRun, Control, Counted, PatternState, PatternVersion
 
 VERSION_PREFIX = "#v"
 
@@ -252,30 +253,70 @@ def lease_release(agent_id: str, *, owner: str) -> None:
             )
 
 
-def open_batch_find(agent_id: str) -> dict[str, Any] | None:
-    item = _table().find(_control_key(agent_id), consistent=True)
-    return (item or {}).get("open_batch")
+def control_find(agent_id: str) -> Control:
+    item = _table().find(_control_key(agent_id), consistent=True) or {}
+    return Control.model_validate({k: v for k, v in item.items() if k in Control.model_fields})
 
 
-def batch_open(agent_id: str, batch: dict[str, Any], *, owner: str) -> int:
+def _batch_key(agent_id: str, number: int) -> dict[str, str]:
+    return {"pk": f"agent:{agent_id}#memory#BATCH", "sk": f"{number:010d}"}
+
+
+BATCH_RETENTION_SECONDS = 91 * 86400  # a day longer than decisions are kept: corrections come within
+
+
+def batch_open(agent_id: str, batch: Batch, *, owner: str) -> int:
     """Number the batch (the agent's next sequence number: batches are ordered by it, never by a
-    clock) and store it as the open batch, only while `owner` holds the lease; storage.Conflict
-    when it does not any more."""
+    clock) and store it, only while `owner` holds the lease (storage.Conflict when it does not
+    any more). A batch numbered but never stored (a crash between) is simply skipped."""
     numbered = _table().update_fields(
         _control_key(agent_id), {}, increments={"batch_seq": 1}, equals={"lease_owner": owner}
     )
     number = int(numbered["batch_seq"])
-    _table().update_fields(
-        _control_key(agent_id), {"open_batch": batch | {"id": number}}, equals={"lease_owner": owner}
-    )
+    record = batch.model_copy(update={"number": number}).model_dump(mode="python", exclude_none=True)
+    expires = {"expires_at": int(datetime.now(UTC).timestamp()) + BATCH_RETENTION_SECONDS}
+    _table().put(_batch_key(agent_id, number) | record | {"last_position": batch.last_position} | expires)
     return number
 
 
-def batch_close(agent_id: str, batch_id: int, *, owner: str) -> None:
-    """Close the open batch, only while `owner` holds the lease and it is still that batch."""
+def batch_find(agent_id: str, number: int) -> Batch | None:
+    item = _table().find(_batch_key(agent_id, number), consistent=True)
+    return Batch.model_validate({k: v for k, v in item.items() if k in Batch.model_fields}) if item else None
+
+
+def open_batch_find(agent_id: str, control: Control | None = None) -> Batch | None:
+    """The batch a run numbered and stored but did not close (it crashed), if any."""
+    control = control or control_find(agent_id)
+    return batch_find(agent_id, control.batch_seq) if control.batch_seq > control.closed_seq else None
+
+
+def batch_close(agent_id: str, number: int, *, owner: str, watermark: str, recent: dict) -> None:
+    """Record the batch as applied and move the watermark past it, only while `owner` holds
+    the lease and no later batch was closed."""
     _table().update_fields(
-        _control_key(agent_id), {"open_batch": None}, equals={"lease_owner": owner, "open_batch.id": batch_id}
+        _control_key(agent_id),
+        {"closed_seq": number, "watermark": watermark, "recent": {k: list(v) for k, v in recent.items()}},
+        equals={"lease_owner": owner},
+        below={"closed_seq": number},
     )
+
+
+def ledger_find(agent_id: str, decision_id: str, *, since: str) -> Counted | None:
+    """What the latest batch that counted `decision_id` counted for it, looking back through
+    the batches whose arrivals reach `since` (a learn-index position) or later: a correction
+    reads the few batches since the outcome it corrects, newest first."""
+    cursor = None
+    while True:
+        page = _table().query_page(f"agent:{agent_id}#memory#BATCH", limit=20, cursor=cursor, newest_first=True)
+        for item in page.items:
+            for entry in item.get("entries", []):
+                if entry["decision_id"] == decision_id:
+                    return Counted.model_validate(entry)
+            if item.get("last_position", "") < since:
+                return None
+        if page.next_cursor is None:
+            return None
+        cursor = page.next_cursor
 
 
 # Run records

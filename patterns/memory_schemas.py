@@ -99,7 +99,7 @@ class ConsolidationRun(BaseModel):
     status: Literal["running", "succeeded", "failed", "skipped", "interrupted"]
     decisions_read: int = 0
     decisions_counted: int = 0
-    decisions_released: int = 0
+    decisions_released: int = 0  # always 0: decisions no longer leave an index once counted
     patterns_changed: int = 0
     error: str = ""
 
@@ -107,3 +107,81 @@ class ConsolidationRun(BaseModel):
     @property
     def duration_seconds(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
+
+# What consolidation stores for itself: typed, never positional lists.
+
+
+class Contribution(BaseModel):
+    """What one decision added to one pattern state: a hit or a miss, in a calibration bin."""
+
+    hit: int
+    bin: int
+
+
+class StrategyContribution(BaseModel):
+    key: str  # {decision type}#{bucket}
+    action: str
+    success: int
+
+
+class Counted(BaseModel):
+    """One decision version as a batch counted it; `previous` is what an earlier batch counted
+    for an earlier version of it, taken back by this one (a corrected outcome)."""
+
+    decision_id: str
+    stamp: str  # the decision's timestamp, as stored
+    version: int
+    position: str  # where its outcome arrived in the learn index: {reported_at}#{decision_id}
+    contributions: dict[str, Contribution] = Field(default_factory=dict)  # "{scope}/{pattern id}" ->
+    strategy: StrategyContribution | None = None
+    previous: "Counted | None" = None
+
+
+class Batch(BaseModel):
+    """A page of outcome arrivals, planned in full and stored before anything is counted, so a
+    crash anywhere is finished by the next run with exactly the same counts. Kept as the ledger
+    a later correction reads to take back what was counted."""
+
+    number: int = 0
+    entries: list[Counted]
+
+    @property
+    def last_position(self) -> str:
+        return max(entry.position for entry in self.entries)
+
+    def deltas(self) -> dict[str, list[tuple[str, str, int, int, int]]]:
+        """Per state key: (decision id, stamp, hit, +1 or -1, calibration bin), in order."""
+        out: dict[str, list[tuple[str, str, int, int, int]]] = {}
+        for entry in self.entries:
+            if entry.previous is not None:
+                for key, c in entry.previous.contributions.items():
+                    out.setdefault(key, []).append((entry.decision_id, entry.previous.stamp, c.hit, -1, c.bin))
+            for key, c in entry.contributions.items():
+                out.setdefault(key, []).append((entry.decision_id, entry.stamp, c.hit, 1, c.bin))
+        return out
+
+    def strategy_deltas(self) -> dict[str, list[tuple[str, int, int]]]:
+        """Per strategy key: (action, success, +1 or -1)."""
+        out: dict[str, list[tuple[str, int, int]]] = {}
+        for entry in self.entries:
+            if entry.previous is not None and (old := entry.previous.strategy) is not None:
+                out.setdefault(old.key, []).append((old.action, old.success, -1))
+            if (new := entry.strategy) is not None:
+                out.setdefault(new.key, []).append((new.action, new.success, 1))
+        return out
+
+
+class Control(BaseModel):
+    """The agent's consolidation control item: its lease, batch numbers and watermark."""
+
+    lease_owner: str | None = None
+    lease_until: str | None = None
+    lease_run: dict[str, str] | None = None
+    batch_seq: int = 0  # the last batch numbered
+    closed_seq: int = 0  # the last batch fully applied; batch_seq > closed_seq: one is open
+    watermark: str | None = None  # the last learn-index position counted
+    # What was counted within MARGIN of the watermark (decision id -> [version, position]): those
+    # positions are read again, in case an arrival stamped just before them shows up late.
+    recent: dict[str, tuple[int, str]] = Field(default_factory=dict)
+    version: int = 0

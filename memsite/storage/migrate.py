@@ -1,8 +1,10 @@
-"""Bringing existing tables up to their specs: indexes added to a spec after the table was made.
+"""Bringing existing tables up to their specs: indexes a spec gained or dropped since the table
+was made.
 
-AWS and moto add a global secondary index to a live table (UpdateTable, then a backfill).
-dynalite cannot (it refuses the request, or would accept it and add nothing). There the table is
-rebuilt by copying:
+AWS and moto add or drop a global secondary index of a live table (UpdateTable, one index per
+call, each waited for until the table is ACTIVE again: AWS allows one index change at a time).
+dynalite cannot (it refuses the request, or would accept it and change nothing). There the table
+is rebuilt by copying:
 into a side table made from the new spec, then back into the table re-created from it. At every
 moment the items are in at least one of the two tables, and a rebuild cut short finishes on the
 next run. The copies Scan whole tables: this runs from `dynamodb_tables create` (and `make run`'s
@@ -29,42 +31,53 @@ def _describe(gateway: Gateway, name: str) -> dict[str, Any] | None:
         return None
 
 
-def missing_indexes(gateway: Gateway, spec: TableSpec) -> list[IndexSpec]:
+def _present_indexes(gateway: Gateway, spec: TableSpec) -> set[str]:
     table = _describe(gateway, spec.physical_name(gateway.config.table_prefix)) or {}
-    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    return {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+
+
+def missing_indexes(gateway: Gateway, spec: TableSpec) -> list[IndexSpec]:
+    present = _present_indexes(gateway, spec)
     return [index for index in spec.indexes if index.name not in present]
 
 
+def extra_indexes(gateway: Gateway, spec: TableSpec) -> list[str]:
+    """Indexes the table has and its spec no longer names (an index's keys or projection cannot
+    change in place: a changed index is a new name, and the old one goes)."""
+    wanted = {index.name for index in spec.indexes}
+    return sorted(_present_indexes(gateway, spec) - wanted)
+
+
 def _index_params(index: IndexSpec) -> dict[str, Any]:
-    key_schema = [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
-    if index.sort_key:
-        key_schema.append({"AttributeName": index.sort_key, "KeyType": "RANGE"})
-    return {"IndexName": index.name, "KeySchema": key_schema, "Projection": {"ProjectionType": index.projection}}
+    return {"IndexName": index.name, "KeySchema": index.key_schema(), "Projection": index.projection_params()}
 
 
-def add_missing_indexes(
+def reconcile_indexes(
     gateway: Gateway, spec: TableSpec, *, create: Callable[[str], None], wait: Callable[[str], None], report: Report
 ) -> None:
+    """Add the indexes the spec names and the table lacks, then drop those it no longer names,
+    one UpdateTable at a time. New indexes come first, so a reader never lacks the index it
+    queries while the old one goes."""
     name = spec.physical_name(gateway.config.table_prefix)
-    for index in missing_indexes(gateway, spec):
-        report(f"{name}: adding index {index.name}")
-        definitions = [{"AttributeName": a, "AttributeType": t} for a, t in spec.attribute_definitions().items()]
+    definitions = [{"AttributeName": a, "AttributeType": t} for a, t in spec.attribute_definitions().items()]
+    changes = [(f"adding index {i.name}", {"Create": _index_params(i)}) for i in missing_indexes(gateway, spec)]
+    changes += [(f"dropping index {i}", {"Delete": {"IndexName": i}}) for i in extra_indexes(gateway, spec)]
+    for what, change in changes:
+        report(f"{name}: {what}")
+        params: dict[str, Any] = {"TableName": name, "GlobalSecondaryIndexUpdates": [change]}
+        if "Create" in change:
+            params["AttributeDefinitions"] = definitions
         try:
-            gateway.call(
-                "UpdateTable",
-                TableName=name,
-                AttributeDefinitions=definitions,
-                GlobalSecondaryIndexUpdates=[{"Create": _index_params(index)}],
-            )
+            gateway.call("UpdateTable", **params)
         except StorageError:
             if gateway.config.backend == "aws":
                 raise
             break  # dynalite refuses the request outright; copying below is the way
-        wait(name)  # AWS adds one index at a time, each after its backfill
-    if missing_indexes(gateway, spec):
+        wait(name)  # one index change at a time, each after its backfill or removal
+    if missing_indexes(gateway, spec) or extra_indexes(gateway, spec):
         if gateway.config.backend == "aws":
-            raise StorageError(f"{name}: indexes still missing after UpdateTable; not rebuilding a table on AWS")
-        report(f"{name}: this endpoint cannot add indexes to a table; rebuilding it by copying its items")
+            raise StorageError(f"{name}: indexes still differ from the spec after UpdateTable; not rebuilding on AWS")
+        report(f"{name}: this endpoint cannot change a table's indexes; rebuilding it by copying its items")
         rebuild(gateway, spec, create=create, wait=wait, report=report)
 
 

@@ -131,8 +131,14 @@ class _Query:
         if filters:
             params["FilterExpression"] = " AND ".join(filters)
         if self.attributes:
-            # Only what the caller reads: less to send and to parse (the read units stay the same).
-            wanted = {*self.attributes, *filter(None, [self.table.spec.ttl_attribute])}
+            # Only what the caller reads: less to send and to parse (the read units stay the same),
+            # and the keys, from which a page cut short makes its cursor.
+            keys = [
+                PK,
+                SK,
+                *filter(None, [index_spec and index_spec.partition_key, index_spec and index_spec.sort_key]),
+            ]
+            wanted = {*self.attributes, *keys, *filter(None, [self.table.spec.ttl_attribute])}
             projection = {f"#p{i}": attribute for i, attribute in enumerate(sorted(wanted))}
             params["ProjectionExpression"] = ", ".join(projection)
             names |= projection
@@ -142,6 +148,12 @@ class _Query:
         items = [decode_item(raw) for raw in response.get("Items", [])]
         live = [item for item in items if is_live(item, self.table.spec.ttl_attribute, now)]
         return live, response.get("LastEvaluatedKey")
+
+    def key_of(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The start key that resumes a Query right after `item`."""
+        index_spec = self.table.spec.index(self.index) if self.index else None
+        names = [PK, SK, *([index_spec.partition_key, index_spec.sort_key] if index_spec else [])]
+        return {name: encode_value(item[name], name) for name in dict.fromkeys(filter(None, names))}
 
 
 def _check_limit(limit: int) -> None:
@@ -168,11 +180,20 @@ def query_page(
 
 
 def query_partitions(
-    table: "Table", partition_values: list[str], *, limit: int, cursor: str | None, **options: Any
+    table: "Table",
+    partition_values: list[str],
+    *,
+    limit: int,
+    cursor: str | None,
+    max_calls: int | None = None,
+    evaluate: int | None = None,
+    **options: Any,
 ) -> Page:
     """Fill a page from the partitions in the order given; the cursor remembers which partition
-    and where in it. Stops early when the page is full, so a page costs at most one Query per
-    partition it touches."""
+    and where in it. Stops when the page is full, so a page costs at most one Query per
+    partition it touches; with `max_calls`, a page that a filter thinned out is topped up by
+    further calls (up to that many in all, each examining `evaluate` items, default `limit`),
+    so a filtered page is empty only when no match is left or every call found none."""
     _check_limit(limit)
     query = _Query(table, **options)
     fingerprint, secret = query.fingerprint(partition_values), table.gateway.config.cursor_secret
@@ -183,14 +204,19 @@ def query_partitions(
         if not isinstance(position, int) or not 0 <= position < len(partition_values):
             raise InvalidCursor("cursor is not valid")
     items: list[dict[str, Any]] = []
+    calls = 0
     while position < len(partition_values):
-        found, last_key = query.run(partition_values[position], limit - len(items), start_key)
+        wanted = limit - len(items)
+        found, last_key = query.run(partition_values[position], max(wanted, evaluate or 0), start_key)
+        calls += 1
+        if len(found) > wanted:  # examined more than the page takes: resume right after the last one kept
+            found, last_key = found[:wanted], query.key_of(found[wanted - 1])
         items += found
         if last_key is not None:
-            # The partition has more (the page filled up, or a filter dropped items): the next
-            # page goes on from here, so no request makes more than one call per partition.
             start_key = last_key
-            break
+            if len(items) >= limit or calls >= (max_calls or 1):
+                break
+            continue
         position, start_key = position + 1, None
         if len(items) >= limit:
             break

@@ -47,9 +47,8 @@ def create_table_params(spec: TableSpec, name: str) -> dict[str, Any]:
         params["GlobalSecondaryIndexes"] = [
             {
                 "IndexName": index.name,
-                "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"}]
-                + ([{"AttributeName": index.sort_key, "KeyType": "RANGE"}] if index.sort_key else []),
-                "Projection": {"ProjectionType": index.projection},
+                "KeySchema": index.key_schema(),
+                "Projection": index.projection_params(),
             }
             for index in spec.indexes
         ]
@@ -75,7 +74,7 @@ def create_tables(gateway: Gateway, specs: tuple[TableSpec, ...], *, report: Rep
                 created.append(name)
             continue
         wait(name)
-        migrate.add_missing_indexes(gateway, spec, create=create, wait=wait, report=report)
+        migrate.reconcile_indexes(gateway, spec, create=create, wait=wait, report=report)
     for spec in specs:
         name = spec.physical_name(gateway.config.table_prefix)
         _wait_active(gateway, name, report)

@@ -387,9 +387,12 @@ class Table:
         newest_first: bool = True,
         where: Mapping[str, Any] | None = None,
         attributes: Sequence[str] | None = None,
+        max_calls: int | None = None,
+        evaluate: int | None = None,
     ) -> Page:
         """A page across several partitions read one after the other (day buckets, newest day
-        first): at most one Query per partition, fewer when the page fills up."""
+        first): at most one Query per partition, fewer when the page fills up; with `max_calls`,
+        a page a filter thinned out is topped up (see paging.query_partitions)."""
         return paging.query_partitions(
             self,
             partition_values,
@@ -397,6 +400,8 @@ class Table:
             sort=sort,
             limit=limit,
             cursor=cursor,
+            max_calls=max_calls,
+            evaluate=evaluate,
             newest_first=newest_first,
             where=where,
             attributes=tuple(attributes) if attributes else None,

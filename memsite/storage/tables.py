@@ -13,7 +13,7 @@ Index partition keys that would gather every agent's traffic carry a day bucket
 """
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 AttributeType = Literal["S", "N"]
 Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]
@@ -34,9 +34,22 @@ class IndexSpec:
     key_types: dict[str, AttributeType] = field(default_factory=dict)
     projection: Projection = "ALL"
     sparse: bool = False
+    included: tuple[str, ...] = ()  # the non-key attributes an INCLUDE projection carries
 
     def attribute_type(self, attribute: str) -> AttributeType:
         return self.key_types.get(attribute, "S")
+
+    def key_schema(self) -> list[dict[str, str]]:
+        schema = [{"AttributeName": self.partition_key, "KeyType": "HASH"}]
+        if self.sort_key:
+            schema.append({"AttributeName": self.sort_key, "KeyType": "RANGE"})
+        return schema
+
+    def projection_params(self) -> dict[str, Any]:
+        """The index's Projection, as CreateTable, UpdateTable and CloudFormation take it."""
+        if self.projection == "INCLUDE":
+            return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.included)}
+        return {"ProjectionType": self.projection}
 
 
 @dataclass(frozen=True)
@@ -75,36 +88,31 @@ AGENT_DECISIONS = TableSpec(
     sort_key_shape="{timestamp}#{decision_id}",
     ttl_attribute=TTL_ATTRIBUTE,
     ttl_note="90 days after the decision",
+    # Each index is sized to what its queries return, and sorts on the table's own `sk`
+    # ({timestamp}#{decision_id}) instead of a copy of it (docs/storage.md, "Access patterns").
     indexes=(
         IndexSpec(
-            name="by_agent",
+            name="agent_time",
             partition_key="agent_pk",
-            sort_key="agent_sk",
-            purpose="one agent's timeline across types: agent:{agent_id} / {timestamp}#{decision_id}",
+            sort_key=SK,
+            purpose="one agent's timeline across types, whole decisions in one Query: "
+            "agent:{agent_id} / {timestamp}#{decision_id}",
         ),
         IndexSpec(
-            name="by_type",
-            partition_key="type_pk",
-            sort_key="type_sk",
-            purpose="one type, all agents, in a time range: type#{type}#{day} / {timestamp}#{decision_id}",
-        ),
-        IndexSpec(
-            name="by_outcome",
-            partition_key="outcome_pk",
-            sort_key="outcome_sk",
-            purpose="decisions by outcome status: outcome#{status}#{day} / {timestamp}#{decision_id}",
-        ),
-        IndexSpec(
-            name="by_day",
+            name="day_time",
             partition_key="day_pk",
-            sort_key="day_sk",
-            purpose="every agent's decisions of one day: day#{day} / {timestamp}#{decision_id}",
+            sort_key=SK,
+            projection="INCLUDE",
+            included=("type", "outcome_status"),
+            purpose="every agent's decisions of one day, keys and what the filters need (the page "
+            "fetches its items): day#{day} / {timestamp}#{decision_id}",
         ),
         IndexSpec(
-            name="stm",
-            partition_key="stm_pk",
-            sort_key="stm_sk",
-            purpose="sparse: only decisions not yet consolidated: stm#{agent_id} / {timestamp}#{decision_id}",
+            name="learn",
+            partition_key="learn_pk",
+            sort_key="learn_sk",
+            purpose="sparse: decisions with an outcome, in the order their outcomes arrived; consolidation "
+            "reads past its watermark: learn#{agent_id} / {reported_at}#{decision_id}",
             sparse=True,
         ),
     ),
@@ -115,7 +123,8 @@ AGENT_MEMORY_LTM = TableSpec(
     purpose="Long-term memory: patterns, strategies, archetypes, configuration history, with versions.",
     partition_key_shape="agent:{agent_id}#memory#{type}  (type: PATTERN, STRATEGY, ARCHETYPE, CONFIG)",
     sort_key_shape="{pattern_id}, and {pattern_id}#v{version} for versions",
-    ttl_note="none: long-term memory is kept",
+    ttl_attribute=TTL_ATTRIBUTE,
+    ttl_note="only on consolidation's batches (its ledger), 91 days: long-term memory itself is kept",
     indexes=(
         IndexSpec(
             name="by_confidence",

@@ -1,5 +1,5 @@
 """Consolidation against the real local DynamoDB: counts, idempotence, crash retry, watermarks,
-outcome corrections, the STM index, strategies."""
+outcome corrections, the learn index read once past a watermark, strategies."""
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -10,7 +10,7 @@ from memsite import storage
 from memsite.storage.tables import AGENT_DECISIONS
 from patterns import consolidation, learner
 from patterns import memory_repository as repo
-from patterns.memory_schemas import SHARED, ConsolidationRun
+from patterns.memory_schemas import SHARED, Batch, ConsolidationRun, Counted
 from tests.patterns.helpers import log, report
 
 
@@ -19,9 +19,9 @@ def state(pattern_id: str, scope: str):
     return stored.state if stored else None
 
 
-def in_stm(agent: str) -> set[str]:
-    items = storage.table(AGENT_DECISIONS).query_all(f"stm#{agent}", index="stm", limit=500)
-    return {item["decision_id"] for item in items}
+def learn_queue(agent: str) -> list[str]:
+    items = storage.table(AGENT_DECISIONS).query_all(f"learn#{agent}", index="learn", limit=500, newest_first=False)
+    return [item["decision_id"] for item in items]
 
 
 def test_outcomes_become_decayed_counts_with_an_interval_for_the_agent_and_for_everyone(agent, marker, definition):
@@ -32,7 +32,7 @@ def test_outcomes_become_decayed_counts_with_an_interval_for_the_agent_and_for_e
     run = consolidation.consolidate_agent(agent)
 
     assert run.status == "succeeded"
-    assert run.decisions_read == 9
+    assert run.decisions_read == 8  # the pending one is not in the learn index until its outcome arrives
     assert run.decisions_counted == 8
     mine, everyone = state(definition.id, agent), state(definition.id, SHARED)
     assert mine.support == everyone.support == 8
@@ -105,23 +105,27 @@ def test_a_corrected_outcome_is_taken_back_and_counted_anew(agent, marker, defin
     assert decision.decision_id not in corrected.sample_hits
 
 
-def test_decisions_leave_short_term_memory_after_a_day_and_come_back_when_their_outcome_arrives(
+def test_a_late_outcome_joins_the_queue_and_is_counted_once_without_writing_to_any_decision(
     agent, marker, definition
 ):
     old_pending = log(agent, marker, outcome=None, age=timedelta(days=2))
     old_done = log(agent, marker, outcome="SUCCESS", age=timedelta(days=2))
     young = log(agent, marker, outcome="SUCCESS")
+    assert learn_queue(agent) == [old_done.decision_id, young.decision_id]  # in the order outcomes arrived
     consolidation.consolidate_agent(agent)
-    assert in_stm(agent) == {young.decision_id}
     assert state(definition.id, agent).support == 2
 
     report(old_pending, "FAILURE")
-    assert in_stm(agent) == {young.decision_id, old_pending.decision_id}
+    assert learn_queue(agent)[-1] == old_pending.decision_id
+    before = storage.meter().snapshot()
     consolidation.consolidate_agent(agent)
+    writes = storage.meter().snapshot().minus(before).tables
 
-    assert in_stm(agent) == {young.decision_id}
     assert state(definition.id, agent).support == 3
     assert old_done.decision_id in state(definition.id, agent).sample_hits
+    decisions_table = AGENT_DECISIONS.physical_name(storage.gateway().config.table_prefix)
+    assert writes.get(decisions_table, storage.capacity.TableUsage()).write_units == 0
+    assert consolidation.consolidate_agent(agent).decisions_counted == 0
 
 
 def test_cost_follows_the_new_decisions_not_history(agent, marker, definition, unique):
@@ -178,26 +182,29 @@ def test_a_run_that_lost_its_lease_cannot_open_or_close_a_batch(agent, marker, d
     repo.lease_take(agent, run=mine, until=now - timedelta(seconds=1), now=now)
     repo.lease_take(agent, run=other, until=now + timedelta(minutes=5), now=now)
 
+    batch = Batch(entries=[Counted(decision_id="D", stamp="s", version=1, position="p")])
     with pytest.raises(storage.Conflict):
-        repo.batch_open(agent, {"items": [], "deltas": {}}, owner="run-a")
-    number = repo.batch_open(agent, {"items": [], "deltas": {}}, owner="run-b")
+        repo.batch_open(agent, batch, owner="run-a")
+    number = repo.batch_open(agent, batch, owner="run-b")
     with pytest.raises(storage.Conflict):
-        repo.batch_close(agent, number, owner="run-a")
-    repo.batch_close(agent, number, owner="run-b")
-    assert repo.open_batch_find(agent) is None
+        repo.batch_close(agent, number, owner="run-a", watermark="p", recent={})
+    repo.batch_close(agent, number, owner="run-b", watermark="p", recent={})
+    assert repo.control_find(agent).closed_seq == number
 
 
 def test_a_stale_read_of_the_index_counts_nothing_twice(agent, marker, definition, monkeypatch):
-    """The stm index is read eventually consistently: a page may still list decisions that a
-    moment ago were counted and settled. They are checked against the table itself."""
+    """The learn index is read eventually consistently: a page may still show arrivals that a
+    moment ago were counted, even behind the watermark. Their versions are known, and skipped."""
     for status in ["SUCCESS", "FAILURE", "SUCCESS"]:
         log(agent, marker, outcome=status)
-    stale_page = storage.table(AGENT_DECISIONS).query_page(f"stm#{agent}", index="stm", limit=100, newest_first=False)
+    stale_page = storage.table(AGENT_DECISIONS).query_page(
+        f"learn#{agent}", index="learn", limit=100, newest_first=False
+    )
     consolidation.consolidate_agent(agent)
     real_query_page = storage.Table.query_page
 
     def stale(table, partition, **options):
-        return stale_page if partition == f"stm#{agent}" else real_query_page(table, partition, **options)
+        return stale_page if partition == f"learn#{agent}" else real_query_page(table, partition, **options)
 
     monkeypatch.setattr(storage.Table, "query_page", stale)
     consolidation.consolidate_agent(agent)
