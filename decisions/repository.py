@@ -168,6 +168,21 @@ def key_find(decision_id: str) -> dict[str, str] | None:
     return claim.key if claim else None
 
 
+def keys_of_agent(agent_id: str, decisions: list[Decision]) -> dict[str, dict[str, str]]:
+    """The keys the agent's stored decisions with these ids have, from one Query of its
+    timeline over the time they span: a retry of an id under another type (another key) is
+    found here. The index is read eventually consistently; an agent writes only as itself, and
+    its earlier request was answered before it retried."""
+    if not decisions:
+        return {}
+    wanted = {d.decision_id for d in decisions}
+    sort = storage.SortCondition.between(min(map(sort_key, decisions)), max(map(sort_key, decisions)))
+    items = _table().query_all(
+        f"agent:{agent_id}", index="agent_time", sort=sort, limit=1000, attributes=("decision_id",)
+    )
+    return {i["decision_id"]: {"pk": i["pk"], "sk": i["sk"]} for i in items if i["decision_id"] in wanted}
+
+
 @dataclass(frozen=True)
 class Stored:
     """What a create-once write found under the decision's key, if anything."""

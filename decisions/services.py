@@ -184,11 +184,18 @@ def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
         first_of.setdefault(decision.decision_id, decision)
     unique = list(first_of.values())
     digests = {d.decision_id: repository.content_hash(d) for d in unique}
+    found: dict[str, tuple[str, Decision]] = {}
+    carried = [d for d in unique if repository.key_carried_by_id(d)]
+    for decision_id, key in repository.keys_of_agent(agent_id, carried).items():
+        if key != repository.main_key(first_of[decision_id]):  # the id is stored under another type
+            found[decision_id] = ("conflict", first_of[decision_id])
+    unique = [d for d in unique if d.decision_id not in found]
     if len(unique) <= SMALL_BATCH:
-        found = dict(zip(first_of, parallel(lambda d: _ingest_one(d, digests[d.decision_id]), unique), strict=True))
+        outcomes = parallel(lambda d: _ingest_one(d, digests[d.decision_id]), unique)
+        found |= {d.decision_id: outcome for d, outcome in zip(unique, outcomes, strict=True)}
     else:
         with _ingest_lease(agent_id) as deadline:
-            found = _ingest_holding_lease(unique, digests, deadline)
+            found |= _ingest_holding_lease(unique, digests, deadline)
     repository.rollups_apply([_counted(first_of[i]) for i, (status, _) in found.items() if status != "conflict"])
     results = []
     for decision in decisions:
@@ -203,13 +210,14 @@ def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
 
 def _ingest_one(decision: Decision, digest: str) -> tuple[str, Decision]:
     """One decision in conditional writes: its claim first where its id does not carry its key."""
+    claim = None
     if not repository.key_carried_by_id(decision):
         claim = repository.claim_put_new(decision, digest=digest)
         if claim is not None and claim.content_hash != digest:
             return "conflict", decision
     stored = repository.decision_put_new(decision, digest=digest)
-    if stored is None:
-        return "created", decision
+    if stored is None:  # stored now; "exists" when an earlier attempt had claimed it and died
+        return ("created" if claim is None else "exists"), decision
     return ("exists", stored.decision) if stored.content_hash == digest else ("conflict", decision)
 
 

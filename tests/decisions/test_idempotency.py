@@ -72,7 +72,7 @@ def test_outcome_changes_move_the_counts_once_each(client, agent):
 
 
 def test_a_crash_after_the_claim_is_repaired_by_the_retry(client, agent):
-    sent = a_decision(agent)
+    sent = a_decision(agent, timestamp=(datetime.now(UTC) - timedelta(minutes=1)).isoformat())  # needs a claim
     decision = services.decision_parse(sent, actor=services.Actor(label=f"agent:{agent}", agent_id=agent))
     storage.table(AGENT_DECISIONS).put(repository.claim_item(decision))  # claimed, then the attempt died
 
@@ -86,16 +86,16 @@ def test_a_crash_after_the_claim_is_repaired_by_the_retry(client, agent):
 def test_a_request_waits_for_another_of_its_agent_then_answers_503_with_retry_after(client, agent, monkeypatch):
     monkeypatch.setattr(services, "INGEST_LEASE_WAIT_SECONDS", 0.2)
     assert repository.ingest_lease_take(agent, owner="a stalled request", seconds=60)
-    sent = a_decision(agent)
+    batch = [a_decision(agent) for _ in range(services.SMALL_BATCH + 1)]  # a few go without the lease
 
-    busy = client.post(URL, sent, format="json")
+    busy = client.post(URL, batch, format="json")
 
     assert busy.status_code == 503
     assert busy["Retry-After"] == "2"
     assert agent in busy.json()["detail"]
-    assert client.get(f"{URL}{sent['decision_id']}/").status_code == 404  # nothing half-written
+    assert client.get(f"{URL}{batch[0]['decision_id']}/").status_code == 404  # nothing half-written
     repository.ingest_lease_release(agent, owner="a stalled request")
-    assert client.post(URL, sent, format="json").status_code == 201
+    assert {r["status"] for r in client.post(URL, batch, format="json").json()["results"]} == {"created"}
 
 
 class FailClaimWrites:
@@ -122,7 +122,9 @@ class _FakeHttp:
 
 def test_no_decision_is_stored_without_its_claim_and_the_retry_stores_it(client, agent, monkeypatch):
     monkeypatch.setattr(services, "INGEST_LEASE_SECONDS", 1)  # a failed holder's lease runs out soon
-    batch = [a_decision(agent, type="RISK_ASSESSMENT") for _ in range(30)]
+    # Ids that do not carry their decision's time: only those have claims.
+    stamp = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    batch = [a_decision(agent, type="RISK_ASSESSMENT", timestamp=stamp) for _ in range(30)]
     events = storage.gateway().client.meta.events
     fault = FailClaimWrites()
     events.register("before-call.dynamodb.BatchWriteItem", fault)
@@ -153,7 +155,7 @@ def test_a_stalled_writer_whose_lease_ran_out_writes_nothing(client, agent):
     client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
 
     with pytest.raises(storage.Unavailable):  # the stalled attempt wakes up past its deadline
-        repository.decisions_write([late], [], deadline=time.monotonic() - 1)
+        repository.decisions_write([], [late], digests={late.decision_id: "x"}, deadline=time.monotonic() - 1)
 
     assert client.get(f"{URL}{sent['decision_id']}/").json()["outcome_status"] == "SUCCESS"
 

@@ -417,9 +417,9 @@ def _queries(table: storage.Table, pk: str, unique: str) -> dict[str, Any]:
         "sort window": lambda c: page(pk, limit=2, cursor=c, sort=SortCondition.begins_with("2026-11-27T09")),
         "filter": lambda c: page(pk, limit=2, cursor=c, where={"side": "long"}),
         "other filter value": lambda c: page(pk, limit=2, cursor=c, where={"side": "short"}),
-        "index": lambda c: page(days[0], index="by_day", limit=2, cursor=c),
-        "partitions": lambda c: table.query_partitions(days, index="by_day", limit=2, cursor=c),
-        "other partitions": lambda c: table.query_partitions(days[::-1], index="by_day", limit=2, cursor=c),
+        "index": lambda c: page(days[0], index="day_time", limit=2, cursor=c),
+        "partitions": lambda c: table.query_partitions(days, index="day_time", limit=2, cursor=c),
+        "other partitions": lambda c: table.query_partitions(days[::-1], index="day_time", limit=2, cursor=c),
         "other table": lambda c: storage.table(AGENT_STATE).query_page(pk, limit=2, cursor=c),
     }
 

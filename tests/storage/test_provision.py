@@ -46,7 +46,7 @@ def test_ttl_is_enabled_where_the_endpoint_supports_it(moto_server, unique):
 
     assert by_name == {
         "agent_decisions": "ENABLED",
-        "agent_memory_ltm": "none",
+        "agent_memory_ltm": "ENABLED",
         "agent_state": "ENABLED",
         "agent_signals": "ENABLED",
     }
@@ -71,7 +71,8 @@ def test_the_cloudformation_template_parses_and_matches_the_specs():
     assert decisions["BillingMode"] == "PAY_PER_REQUEST"
     assert decisions["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert [i["IndexName"] for i in decisions["GlobalSecondaryIndexes"]] == [i.name for i in AGENT_DECISIONS.indexes]
-    assert "TimeToLiveSpecification" not in tables["AgentMemoryLtmTable"]["Properties"]
+    day_time = next(i for i in decisions["GlobalSecondaryIndexes"] if i["IndexName"] == "day_time")
+    assert day_time["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["type", "outcome_status"]}
     assert document["Parameters"]["TablePrefix"]["Default"] == "prod_"
 
 
@@ -99,7 +100,7 @@ def test_the_describe_command_lists_tables_and_indexes(capsys):
     out = capsys.readouterr().out
     for spec in ALL_TABLES:
         assert spec.physical_name(storage.gateway().config.table_prefix) in out
-    assert "index by_agent" in out
+    assert "index agent_time" in out
     assert "index registry" in out
 
 
@@ -125,12 +126,15 @@ def test_the_cloudformation_command_prints_yaml(capsys):
     assert len(yaml.safe_load(capsys.readouterr().out)["Resources"]) == 4
 
 
-def test_create_adds_an_index_the_spec_gained_keeping_every_item(fresh_gateway, unique):
+def test_create_adds_the_indexes_the_spec_gained_and_drops_the_ones_it_lost_keeping_every_item(fresh_gateway, unique):
     from dataclasses import replace
 
     from memsite.storage import SortCondition, Table
+    from memsite.storage.migrate import extra_indexes, missing_indexes
+    from memsite.storage.tables import IndexSpec
 
-    old_spec = replace(AGENT_DECISIONS, indexes=AGENT_DECISIONS.indexes[:1])
+    retired = IndexSpec(name="by_day", partition_key="day_pk", sort_key="day_sk", purpose="the old day index")
+    old_spec = replace(AGENT_DECISIONS, indexes=(AGENT_DECISIONS.indexes[0], retired))
     create_tables(fresh_gateway, (old_spec,))
     items = [
         {
@@ -148,8 +152,10 @@ def test_create_adds_an_index_the_spec_gained_keeping_every_item(fresh_gateway, 
     create_tables(fresh_gateway, (AGENT_DECISIONS,))
 
     table = Table(AGENT_DECISIONS, fresh_gateway)
-    by_day = table.query_page("day#2026-11-27", index="by_day", sort=SortCondition.begins_with("2026"), limit=10)
-    assert sorted(item["n"] for item in by_day.items) == list(range(5))
+    by_day = table.query_page("day#2026-11-27", index="day_time", sort=SortCondition.begins_with("2026"), limit=10)
+    assert len(by_day.items) == 5
+    assert missing_indexes(fresh_gateway, AGENT_DECISIONS) == []
+    assert extra_indexes(fresh_gateway, AGENT_DECISIONS) == []
     assert sorted(table.query_all("agent:a#decision#X"), key=lambda i: i["n"]) == items
     assert create_tables(fresh_gateway, (AGENT_DECISIONS,)) == []
 
