@@ -134,3 +134,39 @@ def _delete(gateway: Gateway, name: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while _describe(gateway, name) is not None and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def upgrade_items(
+    gateway: Gateway,
+    spec: TableSpec,
+    *,
+    name: str,
+    having: str,
+    upgrade: Callable[[dict[str, Any]], dict[str, Any] | None],
+    report: Report,
+) -> int:
+    """Rewrite, once, the items that carry the attribute `having` and that `upgrade` changes
+    (it returns the new item, or None to leave one as it is). A marker item records that the
+    upgrade `name` finished; an interrupted one simply runs again (each rewrite is the same).
+    Scans the table: run from `dynamodb_tables create` and bootstrap, never on a request path."""
+    from memsite.storage.codec import decode_item, encode_item
+
+    table = spec.physical_name(gateway.config.table_prefix)
+    marker = {"pk": {"S": "migration"}, "sk": {"S": name}}
+    if "Item" in gateway.call("GetItem", TableName=table, Key=marker, ConsistentRead=True):
+        return 0
+    rewritten, params = 0, {"TableName": table, "FilterExpression": "attribute_exists(#a)"}
+    params["ExpressionAttributeNames"] = {"#a": having}
+    while True:
+        response = gateway.call("Scan", **params)
+        for raw in response.get("Items", []):
+            if (new := upgrade(decode_item(raw))) is not None:
+                gateway.call("PutItem", TableName=table, Item=encode_item(new))
+                rewritten += 1
+        if "LastEvaluatedKey" not in response:
+            break
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        report(f"{table}: {name}: {rewritten} items rewritten so far")
+    gateway.call("PutItem", TableName=table, Item=marker | {"done": {"N": str(int(time.time()))}})
+    report(f"{table}: {name}: done, {rewritten} items rewritten")
+    return rewritten

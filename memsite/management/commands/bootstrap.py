@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
+from decisions.migrations import decisions_upgrade
 from memsite import storage
 from memsite.roles import role_group
 from memsite.schedule import schedule_install
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
             self.stdout.write(f"static files collected into {settings.STATIC_ROOT}")
         created = create_tables(gateway, storage.ALL_TABLES, report=self.stdout.write)
+        decisions_upgrade(report=self.stdout.write)  # a store made by an earlier version: its items too
         self.stdout.write(f"DynamoDB tables ready ({len(created)} created) at {gateway.config.description}")
         if not definition_list():
             call_command("patterns", "import", "--builtins", stdout=self.stdout)

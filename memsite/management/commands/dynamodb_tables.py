@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from decisions.migrations import decisions_upgrade
 from memsite import storage
 from memsite.storage.cloudformation import template
 from memsite.storage.provision import TableStatus, create_tables, describe_tables
@@ -36,6 +37,7 @@ class Command(BaseCommand):
     def _create(self, gateway: storage.Gateway) -> None:
         self.stdout.write(f"DynamoDB: {gateway.config.description}")
         created = create_tables(gateway, storage.ALL_TABLES, report=self.stdout.write)
+        decisions_upgrade(report=self.stdout.write)  # a store made by an earlier version: its items too
         if created:
             self.stdout.write(self.style.SUCCESS(f"created {len(created)} tables; all are ACTIVE"))
         else:
