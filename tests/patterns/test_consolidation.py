@@ -105,9 +105,7 @@ def test_a_corrected_outcome_is_taken_back_and_counted_anew(agent, marker, defin
     assert decision.decision_id not in corrected.sample_hits
 
 
-def test_a_late_outcome_joins_the_queue_and_is_counted_once_without_writing_to_any_decision(
-    agent, marker, definition
-):
+def test_a_late_outcome_joins_the_queue_and_is_counted_once_without_writing_to_any_decision(agent, marker, definition):
     old_pending = log(agent, marker, outcome=None, age=timedelta(days=2))
     old_done = log(agent, marker, outcome="SUCCESS", age=timedelta(days=2))
     young = log(agent, marker, outcome="SUCCESS")

@@ -57,7 +57,8 @@ def test_waiting_decisions_join_the_learn_index_and_counted_ones_are_not_counted
     assert decisions_upgrade(report=lambda message: None) == 0  # once
 
     stored = repository.decision_find({"pk": waiting["pk"], "sk": waiting["sk"]})
-    assert stored is not None and stored.outcome.status == "SUCCESS"
+    assert stored is not None
+    assert stored.outcome.status == "SUCCESS"
     run = consolidation.consolidate_agent(agent)
     assert run.decisions_counted == 2  # today's decision and the one that was waiting
     assert repo.state_find(definition.id, agent).state.support == 2
