@@ -18,16 +18,18 @@ def signal_get(*, signal_id: str) -> Signal:
     signal = repository.signal_find(signal_id)
     if signal is None:
         raise DoesNotExist(f"no signal {signal_id} (or it expired)")
-    return signal
+    return repository.with_deliveries([signal])[0]
 
 
 def signal_feed(*, limit: int = 30) -> list[Signal]:
-    """The latest signals, newest first: today's, then yesterday's if today has too few."""
+    """The latest signals, newest first: today's, then yesterday's if today has too few. With
+    their deliveries: a Query per day and one per signal type and day shown (see
+    repository.with_deliveries)."""
     today = datetime.now(UTC).date()
     signals = repository.signals_recent(today.isoformat(), limit)
     if len(signals) < limit:
         signals += repository.signals_recent((today - timedelta(days=1)).isoformat(), limit - len(signals))
-    return signals
+    return repository.with_deliveries(signals)
 
 
 def signal_flows(*, days: int = 1, now: datetime | None = None) -> Counter:

@@ -80,7 +80,10 @@ def signal_publish(*, raw: Any, source_agent: str | None) -> tuple[str, Signal]:
         )
     repository.inbox_put_new(signal)
     repository.flows_add(signal)
-    return ("created", signal) if stored is None else ("exists", stored)
+    if stored is None:
+        return "created", signal  # every target waiting, as its deliveries say
+    # A retry: how far the targets got since is on the inbox items (one Query; retries are rare).
+    return "exists", repository.with_deliveries([stored])[0]
 
 
 def inbox_deliver(*, agent_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:

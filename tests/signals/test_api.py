@@ -50,7 +50,7 @@ def test_acknowledged_signals_leave_the_inbox_and_the_sender_sees_when(team):
     risk, risk_client = team["risk-manager"]
     trader, _ = team["trade-executor"]
     signal_id = publish(hunter_client, [risk, trader]).json()["signal_id"]
-    inbox(risk_client)  # delivered
+    delivered_at = inbox(risk_client)["results"][0]["delivered_at"]
 
     acked = risk_client.post(f"{URL}ack/", {"signal_ids": [signal_id, str(ULID())]}, format="json")
 
@@ -60,9 +60,27 @@ def test_acknowledged_signals_leave_the_inbox_and_the_sender_sees_when(team):
     ]
     assert inbox(risk_client)["results"] == []
     deliveries = hunter_client.get(f"{URL}{signal_id}/").json()["deliveries"]
-    assert deliveries[risk]["delivered_at"]
-    assert deliveries[risk]["acked_at"]
+    assert deliveries[risk]["delivered_at"] == delivered_at
+    assert deliveries[risk]["acked_at"] >= delivered_at
     assert deliveries[trader] == {"delivered_at": None, "acked_at": None}
+
+
+def test_a_retried_publish_answers_with_the_deliveries_as_they_stand(team):
+    _hunter, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+    trader, _ = team["trade-executor"]
+    signal_id = str(ULID())
+    first = publish(hunter_client, [risk, trader], signal_id=signal_id)
+    delivered_at = inbox(risk_client)["results"][0]["delivered_at"]
+
+    again = publish(hunter_client, [risk, trader], signal_id=signal_id)
+
+    assert first.json()["deliveries"] == {target: {"delivered_at": None, "acked_at": None} for target in (risk, trader)}
+    assert again.status_code == 200
+    assert again.json()["deliveries"] == {
+        risk: {"delivered_at": delivered_at, "acked_at": None},
+        trader: {"delivered_at": None, "acked_at": None},
+    }
 
 
 def test_until_acknowledged_a_signal_is_delivered_again(team):
@@ -138,7 +156,7 @@ def test_inbox_items_older_than_the_longest_life_are_not_even_read(team):
     from memsite import storage
     from memsite.storage.tables import AGENT_SIGNALS
     from signals import repository
-    from signals.schemas import Delivery, Signal
+    from signals.schemas import Signal
 
     _hunter, hunter_client = team["market-hunter"]
     risk, risk_client = team["risk-manager"]
@@ -148,7 +166,7 @@ def test_inbox_items_older_than_the_longest_life_are_not_even_read(team):
         old = Signal(
             signal_id=str(ULID.from_datetime(created)), type="WHALE_ACTIVITY", source_agent="market-hunter",
             confidence=0.5, payload={}, target_agents=[risk], decision_id=None, created_at=created,
-            expires_at=created + timedelta(hours=1), deliveries={risk: Delivery()},
+            expires_at=created + timedelta(hours=1),
         )  # fmt: skip
         storage.table(AGENT_SIGNALS).put(repository._inbox_item(old, risk))
     live = publish(hunter_client, [risk]).json()["signal_id"]
@@ -227,6 +245,29 @@ def test_the_feed_and_the_flows_show_who_signals_whom(team):
     assert flows[(hunter, "WHALE_ACTIVITY", trader)] == 1
     assert flows[(risk, "RISK_ASSESSMENT", trader)] == 1
     assert feed[0].signal_id == latest
+
+
+def test_the_feed_shows_each_targets_delivery_and_acknowledgement(team):
+    _hunter, hunter_client = team["market-hunter"]
+    risk, risk_client = team["risk-manager"]
+    trader, trader_client = team["trade-executor"]
+    whale = publish(hunter_client, [risk, trader]).json()["signal_id"]
+    assessment = publish(risk_client, [trader], type="RISK_ASSESSMENT").json()["signal_id"]
+    inbox(trader_client)
+    risk_client.post(f"{URL}ack/", {"signal_ids": [whale]}, format="json")
+
+    feed = {s["signal_id"]: s for s in hunter_client.get(URL).json()["results"]}
+
+    assert {agent: _state(d) for agent, d in feed[whale]["deliveries"].items()} == {
+        risk: "acknowledged",
+        trader: "delivered",
+    }
+    assert {agent: _state(d) for agent, d in feed[assessment]["deliveries"].items()} == {trader: "delivered"}
+    assert list(feed[whale]["deliveries"]) == [risk, trader]  # in the order the sender named them
+
+
+def _state(delivery: dict) -> str:
+    return "acknowledged" if delivery["acked_at"] else "delivered" if delivery["delivered_at"] else "waiting"
 
 
 @pytest.mark.parametrize("signal_id", ["7ZZZZZZZZZZZZZZZZZZZZZZZZZ", "x" * 40])
