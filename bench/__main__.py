@@ -45,8 +45,7 @@ SIZES = {
     "full": Size(100_000, 10_000, 10_000, 10_000, 300, 50, 50, 144),
 }
 ROUNDS = 5  # the API and the raw baseline take turns, so both see the same table sizes and machine
-DECISION_INDEXES = 5  # by_agent, by_type, by_outcome, by_day and (until consolidated) stm
-SIGNAL_INDEXES = 2  # the signal item in by_day, its inbox item in by_target
+UNITS_SAMPLE = 1_000  # at most this many decisions logged for the units of one decision
 
 
 def say(message: str) -> None:
@@ -101,11 +100,14 @@ def run(stack: Stack, size: Size) -> dict:
         small, decisions=size.history_small + size.new, days=step_days * (size.history_small + size.new), seed=12
     )
     client_decisions = desk_history(client_desk, decisions=size.memclient, days=step_days * size.memclient, seed=13)
+    units_desk, sample = Desk("units"), min(size.new, UNITS_SAMPLE)
+    units_decisions = desk_history(units_desk, decisions=sample, days=step_days * sample, seed=14)
     large_history, large_new = large_all[: size.history_large], large_all[size.history_large :]
     small_history, small_new = small_all[: size.history_small], small_all[size.history_small :]
 
     say("registering agents")
-    tokens = {agent: stack.agent_token(agent) for desk in (large, small, client_desk) for agent in desk.agent_ids}
+    desks = (large, small, client_desk, units_desk)
+    tokens = {agent: stack.agent_token(agent) for desk in desks for agent in desk.agent_ids}
     raw_gateway = measures.raw_tables(stack)
 
     say(f"ingest: {len(large_history)} decisions through the batch API and, turn about, raw BatchWriteItem")
@@ -137,13 +139,35 @@ def run(stack: Stack, size: Size) -> dict:
     say(f"memclient: {len(client_decisions)} decisions spooled and shipped")
     with tempfile.TemporaryDirectory(prefix="bench-spool-") as spool_dir:
         figures["ingest_memclient"] = measures.memclient_ingest(stack, client_decisions, tokens, Path(spool_dir))
-    say(f"the team's own workload: {size.team_cycles} live cycles, each consolidated")
-    with tempfile.TemporaryDirectory(prefix="bench-team-") as spool_dir:
-        team_tokens = {agent: stack.agent_token(agent) for agent in TEAM}
-        figures["team"] = measures.team_day(stack, team_tokens, Path(spool_dir), cycles=size.team_cycles)
+    figures.update(_units(stack, size, tokens, units_decisions, sender=small.agent_ids[0], target=small.agent_ids[1]))
     figures["item_units"] = _item_units(raw_gateway, large_history[:100])
     figures["item_bytes"] = measures.average_item_bytes(large_history[:1000])
     figures["web_worker_peak_rss_bytes"] = stack.web_worker_peak_rss()
+    return figures
+
+
+def _units(stack: Stack, size: Size, tokens: dict, decisions: list[dict], *, sender: str, target: str) -> dict:
+    """Request units, table and indexes, on the server that counts index units: one decision
+    logged, one signal, and the team's own workload with what it costs a month."""
+    from bench.capacity import month
+
+    counting = stack.start_counting_web(say)
+    say(f"units: {len(decisions)} decisions logged and {size.signals} signals, counting index units")
+    figures = {"decision_units": measures.decision_units(counting, decisions, tokens)}
+    figures["signal_units"] = measures.signal_units(counting, sender, target, tokens, count=size.signals)
+    say(f"the team's own workload: {size.team_cycles} live cycles ten simulated minutes apart, each consolidated")
+    with tempfile.TemporaryDirectory(prefix="bench-team-") as spool_dir:
+        team_tokens = {agent: stack.agent_token(agent) for agent in TEAM}
+        team = measures.team_day(counting, team_tokens, Path(spool_dir), cycles=size.team_cycles)
+    stored = measures.stored_decisions(list(TEAM))
+    team |= {
+        "decision_item_bytes": stored["item_bytes"],
+        "stored_bytes_per_decision": stored["stored_bytes"],
+    }
+    three = month(team, 3)
+    team["projected_dynamodb_usd_month_3_agents"] = three["usd"]
+    team["projected_storage_gb_3_agents"] = three["storage_gb"]
+    figures["team"] = team
     return figures
 
 
@@ -207,11 +231,12 @@ def _item_units(raw_gateway, sample: list[dict]) -> float:
 
 
 def verdicts(f: dict) -> list[dict]:
+    return [*_speed_rows(f), *_unit_rows(f), *_team_rows(f["team"]), _rss_row(f)]
+
+
+def _speed_rows(f: dict) -> list[dict]:
     api, raw = f["ingest_api"], f["ingest_raw"]
-    item_units = f["item_units"]
-    decision_units = api["write_units"] / api["decisions"] + item_units * DECISION_INDEXES
-    signal_units = f["signals"]["write_units_per_signal"] + SIGNAL_INDEXES
-    rows = [
+    return [
         _row(
             "API batch ingest rate / raw BatchWriteItem",
             api["rate"] / raw["rate"],
@@ -270,48 +295,74 @@ def verdicts(f: dict) -> list[dict]:
             None,
             f"p95 {f['signals']['visible_p95'] * 1000:.1f} ms",
         ),
+    ]
+
+
+def _unit_rows(f: dict) -> list[dict]:
+    """A decision and a signal against their own item's write plus its index entries (counted)."""
+    item_units, decision, signals = f["item_units"], f["decision_units"], f["signal_units"]
+    per_decision, decision_index = decision["write_units_per_decision"], decision["index_write_units_per_decision"]
+    per_signal, signal_index = signals["write_units_per_signal"], signals["index_write_units_per_signal"]
+    return [
         _row(
             "write units per decision logged",
-            decision_units,
-            f"<= {item_units * (1 + DECISION_INDEXES):g}",
-            lambda v: v <= item_units * (1 + DECISION_INDEXES) + 1e-9,
-            f"{api['write_units'] / api['decisions']:.2f} base + {item_units * DECISION_INDEXES:g} in indexes",
+            per_decision,
+            f"<= {item_units + decision_index:.3g}",
+            lambda v: v <= item_units + decision_index + 1e-9,
+            f"{per_decision - decision_index:.2f} base + {decision_index:.2f} in indexes (counted)",
         ),
         _row(
             "write units per signal (one target)",
-            signal_units,
-            f"<= {1 + SIGNAL_INDEXES}",
-            lambda v: v <= 1 + SIGNAL_INDEXES + 1e-9,
-            f"{f['signals']['write_units_per_signal']:.2f} base (signal, inbox item, flow counter)"
-            f" + {SIGNAL_INDEXES} in indexes",
+            per_signal,
+            f"<= {1 + signal_index:.3g}",
+            lambda v: v <= 1 + signal_index + 1e-9,
+            f"{per_signal - signal_index:.2f} base (signal, inbox item, flow counter)"
+            f" + {signal_index:.2f} in indexes (counted)",
         ),
         _row(
             "inbox read: storage reads per request",
-            f["signals"]["read_calls_per_inbox_read"],
+            signals["read_calls_per_inbox_read"],
             "1",
             lambda v: v == 1,
-            f"{f['signals']['read_units_per_inbox_read']:.2f} read units for"
-            f" {f['signals']['signals_per_inbox_read']:.0f} signals;"
-            f" {f['signals']['write_units_per_inbox_read']:.2f} write units marking them delivered",
+            f"{signals['read_units_per_inbox_read']:.2f} read units for"
+            f" {signals['signals_per_inbox_read']:.0f} signals;"
+            f" {signals['write_units_per_inbox_read']:.2f} write units marking them delivered",
         ),
-        _row(
-            "team workload: write units per agent-cycle (base)",
-            f["team"]["api_write_units_per_agent_cycle"] + f["team"]["consolidation_write_units_per_agent_cycle"],
-            "recorded",
-            None,
-            f"{f['team']['decisions_per_agent_cycle']:.1f} decisions; "
-            f"{f['team']['consolidation_write_units_per_agent_cycle']:.1f} of it consolidation",
-        ),
-        _row(
-            "team workload: read units per agent-cycle (base)",
-            f["team"]["api_read_units_per_agent_cycle"] + f["team"]["consolidation_read_units_per_agent_cycle"],
-            "recorded",
-            None,
-            f"{f['team']['consolidation_read_units_per_agent_cycle']:.1f} of it consolidation",
-        ),
-        _row("web worker peak RSS (MiB)", f["web_worker_peak_rss_bytes"] / 2**20, "recorded", None, ""),
     ]
-    return rows
+
+
+def _team_rows(team: dict) -> list[dict]:
+    """The cost goal: the user's workload, three agents, a cycle every ten minutes."""
+    consolidation_write = team["consolidation_write_units_per_agent_cycle"]
+    return [
+        _row(
+            "team workload: write units per agent-cycle (table + indexes)",
+            team["total_write_units_per_agent_cycle"],
+            "<= 20",
+            lambda v: v <= 20,
+            f"{team['index_write_units_per_agent_cycle']:.1f} in indexes (counted);"
+            f" {consolidation_write:.1f} consolidation; {team['decisions_per_agent_cycle']:.1f} decisions",
+        ),
+        _row(
+            "team workload: read units per agent-cycle",
+            team["total_read_units_per_agent_cycle"],
+            "<= 40",
+            lambda v: v <= 40,
+            f"{team['consolidation_read_units_per_agent_cycle']:.1f} of it consolidation",
+        ),
+        _row(
+            "team workload: projected DynamoDB $ / month, 3 agents",
+            team["projected_dynamodb_usd_month_3_agents"],
+            "<= 0.5",
+            lambda v: v <= 0.5,
+            f"storage after 90 days {team['projected_storage_gb_3_agents']:.2f} GB"
+            f" ({team['stored_bytes_per_decision']:,.0f} bytes a decision with its index copies)",
+        ),
+    ]
+
+
+def _rss_row(f: dict) -> dict:
+    return _row("web worker peak RSS (MiB)", f["web_worker_peak_rss_bytes"] / 2**20, "recorded", None, "")
 
 
 def _row(name: str, value: float, target: str, check, note: str) -> dict:

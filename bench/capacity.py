@@ -1,11 +1,12 @@
 """python -m bench.capacity [bench/results-full.json]: the cost tables of docs/capacity.md, from a
-bench run's measured request units and the prices in memsite/settings/costs.py.
+bench run's request units and the prices in memsite/settings/costs.py.
 
-Base-table units are measured (the team workload of the bench: the simulated agents through
-memclient for a day of live cycles, consolidated every cycle). dynalite does not report index
-units, so those are added from the index definitions: every write of a decision item costs the
-item's units again in each index the item is in before or after the write (all five decision
-indexes project ALL; an index whose key changes takes a delete and a put)."""
+Everything comes from the bench's team workload (the simulated agents through memclient, one
+cycle every ten simulated minutes, each consolidated): the table's units as the endpoint reports
+them, the indexes' units counted by the gateway from each write's items by AWS's rules
+(DYNAMODB_COUNT_INDEX_UNITS, memsite/storage/index_units.py: dynalite reports none), and storage
+from the decision items as stored at the end of the run, each with its copy in every index it is
+in, sized by the index specs."""
 
 import json
 import math
@@ -21,72 +22,51 @@ from memsite.settings.costs import DYNAMODB_PRICES, MONTHLY_BUDGET_USD
 
 CYCLES_PER_DAY = 144  # the user's design: a cycle every ten minutes
 DAYS_PER_MONTH = 30
-RETENTION_DAYS = 90
+RETENTION_DAYS = 90  # decisions expire 90 days after they are made: storage stops growing then
 TEAMS = (3, 100, 1_000)
-# Index writes over one decision's life (see the module docstring):
-#   logged: one in each of the 5 indexes
-#   outcome reported: by_agent, by_type, by_day and stm updated, by_outcome moved (2)  -> 6
-#   counted by consolidation while under a day old (what it learned is recorded)      -> 5
-#   released from short-term memory a day later (stm entry deleted, 4 others updated) -> 5
-INDEX_WRITES_PER_DECISION = 5 + 6 + 5 + 5
-DECISION_COPIES = 1 + 5  # the item and its five ALL-projected index entries
-INDEX_OVERHEAD_BYTES = 100  # DynamoDB's per-item overhead in each index
+GB = 1e9
 
 
-def model(results: dict, item_bytes: float) -> dict:
-    team, item_units = results["figures"]["team"], results["figures"]["item_units"]
-    decisions = team["decisions_per_agent_cycle"]
-    base_write = team["api_write_units_per_agent_cycle"] + team["consolidation_write_units_per_agent_cycle"]
-    base_read = team["api_read_units_per_agent_cycle"] + team["consolidation_read_units_per_agent_cycle"]
-    index_write = decisions * INDEX_WRITES_PER_DECISION * item_units
-    stored_decisions = decisions * CYCLES_PER_DAY * RETENTION_DAYS
-    storage_gb = stored_decisions * DECISION_COPIES * (item_bytes + INDEX_OVERHEAD_BYTES) / 1e9
-    per_agent_month = {
-        "write_units": (base_write + index_write) * CYCLES_PER_DAY * DAYS_PER_MONTH,
-        "read_units": base_read * CYCLES_PER_DAY * DAYS_PER_MONTH,
-        "storage_gb": storage_gb,
-    }
-    rows = []
-    for agents in TEAMS:
-        writes = per_agent_month["write_units"] * agents
-        reads = per_agent_month["read_units"] * agents
-        storage = per_agent_month["storage_gb"] * agents
-        cost = (
-            writes / 1e6 * DYNAMODB_PRICES["write_request_units_per_million"]
-            + reads / 1e6 * DYNAMODB_PRICES["read_request_units_per_million"]
-            + storage * DYNAMODB_PRICES["storage_gb_month"]
-        )
-        rows.append({"agents": agents, "writes": writes, "reads": reads, "storage_gb": storage, "usd": cost})
-    return {
-        "per_agent_cycle": {
-            "decisions": decisions,
-            "base_write": base_write,
-            "index_write": index_write,
-            "base_read": base_read,
-            "consolidation_write": team["consolidation_write_units_per_agent_cycle"],
-            "consolidation_read": team["consolidation_read_units_per_agent_cycle"],
-        },
-        "per_agent_month": per_agent_month,
-        "teams": rows,
-    }
+def month(team: dict, agents: int) -> dict:
+    """What `agents` agents cost in a 30-day month on demand: throughput at the measured units
+    per agent and cycle, and the decisions stored once retention is full (after 90 days)."""
+    cycles = agents * CYCLES_PER_DAY * DAYS_PER_MONTH
+    writes = team["total_write_units_per_agent_cycle"] * cycles
+    reads = team["total_read_units_per_agent_cycle"] * cycles
+    stored = team["decisions_per_agent_cycle"] * agents * CYCLES_PER_DAY * RETENTION_DAYS
+    storage_gb = stored * team["stored_bytes_per_decision"] / GB
+    usd = (
+        writes / 1e6 * DYNAMODB_PRICES["write_request_units_per_million"]
+        + reads / 1e6 * DYNAMODB_PRICES["read_request_units_per_million"]
+        + storage_gb * DYNAMODB_PRICES["storage_gb_month"]
+    )
+    return {"agents": agents, "writes": writes, "reads": reads, "storage_gb": storage_gb, "usd": usd}
 
 
-def markdown(figures: dict) -> str:
-    cycle = figures["per_agent_cycle"]
+def markdown(team: dict) -> str:
+    write, index = team["total_write_units_per_agent_cycle"], team["index_write_units_per_agent_cycle"]
+    consolidation = team["consolidation_write_units_per_agent_cycle"]
+    consolidation_index = team["consolidation_index_write_units_per_agent_cycle"]
+    read = team["total_read_units_per_agent_cycle"]
     lines = [
-        "| per agent and cycle | measured (base table) | added (indexes) |",
-        "|---|---|---|",
-        f"| decisions logged | {cycle['decisions']:.2f} | |",
-        f"| write units | {cycle['base_write']:.1f} (consolidation {cycle['consolidation_write']:.1f}) "
-        f"| {cycle['index_write']:.1f} |",
-        f"| read units | {cycle['base_read']:.1f} (consolidation {cycle['consolidation_read']:.1f}) | |",
+        "| per agent and cycle | table | indexes (counted) | total |",
+        "|---|---|---|---|",
+        f"| decisions logged | {team['decisions_per_agent_cycle']:.2f} | | |",
+        f"| write units | {write - index:.1f} (consolidation {consolidation - consolidation_index:.1f}) "
+        f"| {index:.1f} (consolidation {consolidation_index:.1f}) | {write:.1f} |",
+        f"| read units | {read:.1f} (consolidation {team['consolidation_read_units_per_agent_cycle']:.1f}) "
+        f"| | {read:.1f} |",
+        "",
+        f"A decision item averages {team['decision_item_bytes']:,.0f} bytes; with DynamoDB's 100 bytes of "
+        f"overhead and its copies in the indexes it is in, it keeps {team['stored_bytes_per_decision']:,.0f} "
+        "bytes in storage.",
         "",
         f"| agents | write units / month | read units / month | storage (GB, {RETENTION_DAYS} days) "
         f"| on-demand $ / month ({DYNAMODB_PRICES['region']}, prices of {DYNAMODB_PRICES['taken']}) "
         f"| vs ${MONTHLY_BUDGET_USD:.2f} |",
         "|---|---|---|---|---|---|",
     ]
-    for row in figures["teams"]:
+    for row in (month(team, agents) for agents in TEAMS):
         within = "within" if row["usd"] <= MONTHLY_BUDGET_USD else f"{row['usd'] / MONTHLY_BUDGET_USD:.0f} times"
         lines.append(
             f"| {row['agents']:,} | {_millions(row['writes'])} | {_millions(row['reads'])} "
@@ -101,22 +81,12 @@ def _millions(units: float) -> str:
 
 def main() -> int:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results-full.json")
-    results = json.loads(path.read_text())
-    item_bytes = results["figures"].get("item_bytes") or _item_bytes_of_the_workload()
-    print(markdown(model(results, item_bytes)))
-    print(f"\n(decision items average {item_bytes:,.0f} bytes, {results['figures']['item_units']:g} write units)")
+    team = json.loads(path.read_text())["figures"]["team"]
+    if "index_write_units_per_agent_cycle" not in team:
+        print(f"{path} predates counted index units: run the bench again (make bench-full)", file=sys.stderr)
+        return 1
+    print(markdown(team))
     return 0
-
-
-def _item_bytes_of_the_workload() -> float:
-    """For results recorded before the bench measured item sizes: the same workload's items."""
-    import django
-
-    django.setup()
-    from bench.measures import average_item_bytes
-    from bench.workload import Desk, desk_history
-
-    return average_item_bytes(desk_history(Desk("large"), decisions=1000, days=1, seed=11))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,15 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
-from bench.harness import RAW_PREFIX, Stack, timed
+from bench.harness import RAW_PREFIX, Stack, Web, timed
 from bench.workload import batches_by_agent
+from memsite.storage.index_units import item_size, stored_bytes
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -46,13 +48,12 @@ def _per_agent(batches: list[list[dict]]) -> dict[str, list[list[dict]]]:
     return grouped
 
 
-def api_ingest(stack: Stack, decisions: list[dict], tokens: dict[str, str]) -> dict[str, Any]:
+def _post_batches(base_url: str, decisions: list[dict], tokens: dict[str, str]) -> int:
     """POST the decisions in batches of 100, each agent from its own thread (a team logging at
-    once); every batch must come back 200 with every decision created."""
-    before, cpu_before = stack.counters(), stack.dynalite_cpu_seconds()
+    once); every batch must come back 200 with every decision created. Returns the threads."""
 
     def send(agent_id: str, own: list[list[dict]]) -> None:
-        with httpx.Client(base_url=stack.base_url, timeout=120) as client:
+        with httpx.Client(base_url=base_url, timeout=120) as client:
             headers = {"Authorization": f"Bearer {tokens[agent_id]}"}
             for batch in own:
                 response = client.post("/api/v1/decisions/", json=batch, headers=headers)
@@ -61,17 +62,37 @@ def api_ingest(stack: Stack, decisions: list[dict], tokens: dict[str, str]) -> d
                     raise RuntimeError(f"batch refused: {response.status_code} {response.text[:300]}")
 
     grouped = _per_agent(batches_by_agent(decisions))
-    seconds, _ = timed(in_threads, [lambda a=a, own=own: send(a, own) for a, own in grouped.items()])
+    in_threads([lambda a=a, own=own: send(a, own) for a, own in grouped.items()])
+    return len(grouped)
+
+
+def api_ingest(stack: Stack, decisions: list[dict], tokens: dict[str, str]) -> dict[str, Any]:
+    """The batch API's ingest rate (on the server that does not count index units)."""
+    before, cpu_before = stack.counters(), stack.dynalite_cpu_seconds()
+    seconds, threads = timed(_post_batches, stack.base_url, decisions, tokens)
     after = stack.counters()
     return {
         "decisions": len(decisions),
         "seconds": seconds,
         "rate": len(decisions) / seconds,
-        "threads": len(grouped),
+        "threads": threads,
         "dynalite_cpu_seconds": stack.dynalite_cpu_seconds() - cpu_before,
         "write_units": after["units:write"] - before["units:write"],
         "read_units": after["units:read"] - before["units:read"],
         "storage_calls": after["storage_calls"] - before["storage_calls"],
+    }
+
+
+def decision_units(web: Web, decisions: list[dict], tokens: dict[str, str]) -> dict[str, Any]:
+    """What logging a decision costs, table and indexes, through the batch API of the server that
+    counts index units: the same batches as the ingest measure, untimed."""
+    before = web.counters()
+    _post_batches(web.base_url, decisions, tokens)
+    after = web.counters()
+    return {
+        "decisions": len(decisions),
+        "write_units_per_decision": (after["units:write"] - before["units:write"]) / len(decisions),
+        "index_write_units_per_decision": (after["units:index_write"] - before["units:index_write"]) / len(decisions),
     }
 
 
@@ -169,10 +190,12 @@ def timeline(stack: Stack, agent_id: str, token: str, *, requests: int) -> dict[
     since_text = since.isoformat().replace("+00:00", "Z")
     raw_client = storage.gateway().client
     table_name = AGENT_DECISIONS.physical_name(storage.gateway().config.table_prefix)
+    # the index of one agent's timeline (its name and sort key follow the spec)
+    timeline_index = next(index for index in AGENT_DECISIONS.indexes if index.partition_key == "agent_pk")
     query = {
         "TableName": table_name,
-        "IndexName": "by_agent",
-        "KeyConditionExpression": "agent_pk = :pk AND agent_sk >= :since",
+        "IndexName": timeline_index.name,
+        "KeyConditionExpression": f"agent_pk = :pk AND {timeline_index.sort_key} >= :since",
         "ExpressionAttributeValues": {":pk": {"S": f"agent:{agent_id}"}, ":since": {"S": since_text}},
         "ScanIndexForward": False,
         "Limit": 50,
@@ -242,46 +265,73 @@ def consolidate(agent_ids: list[str]) -> dict[str, Any]:
     }
 
 
-def signals(stack: Stack, sender: str, target: str, tokens: dict[str, str], *, count: int) -> dict[str, Any]:
-    """Publish → visible in the target's inbox (polled until it shows), then, counted apart, the
-    units of publishing alone and of reading the inbox alone."""
-    publish = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {tokens[sender]}"})
-    inbox = httpx.Client(base_url=stack.base_url, headers={"Authorization": f"Bearer {tokens[target]}"})
+@dataclass
+class _Signalling:
+    """One agent publishing to another over HTTP, and the other's inbox."""
 
-    def send(number: int) -> str:
-        body = {"type": "WHALE_ACTIVITY", "confidence": 0.85, "payload": {"n": number}, "target_agents": [target]}
-        response = publish.post("/api/v1/signals/", json=body)
+    publish: httpx.Client
+    inbox: httpx.Client
+    target: str
+
+    @classmethod
+    def open(cls, base_url: str, sender: str, target: str, tokens: dict[str, str]) -> "_Signalling":
+        def client(agent_id: str) -> httpx.Client:
+            return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {tokens[agent_id]}"})
+
+        return cls(client(sender), client(target), target)
+
+    def send(self, number: int) -> str:
+        body = {"type": "WHALE_ACTIVITY", "confidence": 0.85, "payload": {"n": number}, "target_agents": [self.target]}
+        response = self.publish.post("/api/v1/signals/", json=body)
         response.raise_for_status()
         return response.json()["signal_id"]
 
-    def read() -> list[str]:
-        page = inbox.get("/api/v1/signals/inbox/", params={"limit": 50})
+    def read(self) -> list[str]:
+        page = self.inbox.get("/api/v1/signals/inbox/", params={"limit": 50})
         page.raise_for_status()
         return [item["signal_id"] for item in page.json()["results"]]
 
-    def ack(signal_ids: list[str]) -> None:
-        inbox.post("/api/v1/signals/ack/", json={"signal_ids": signal_ids}).raise_for_status()
+    def ack(self, signal_ids: list[str]) -> None:
+        self.inbox.post("/api/v1/signals/ack/", json={"signal_ids": signal_ids}).raise_for_status()
 
+    def close(self) -> None:
+        self.publish.close()
+        self.inbox.close()
+
+
+def signals(stack: Stack, sender: str, target: str, tokens: dict[str, str], *, count: int) -> dict[str, Any]:
+    """Publish -> visible in the target's inbox, polled until it shows."""
     latencies = []
-    with publish, inbox:
+    talk = _Signalling.open(stack.base_url, sender, target, tokens)
+    try:
         for number in range(count):
             started = time.perf_counter()
-            signal_id = send(number)
-            while signal_id not in read():
+            signal_id = talk.send(number)
+            while signal_id not in talk.read():
                 pass
             latencies.append(time.perf_counter() - started)
-            ack([signal_id])
-        before = stack.counters()
-        sent = [send(number) for number in range(count)]
-        published = stack.counters()
-        shown = sum(len(read()) for _ in range(count))
-        after = stack.counters()
-        ack(sent)
+            talk.ack([signal_id])
+    finally:
+        talk.close()
+    return {"signals": count, "visible_p50": statistics.median(latencies), "visible_p95": percentile(latencies, 0.95)}
+
+
+def signal_units(web: Web, sender: str, target: str, tokens: dict[str, str], *, count: int) -> dict[str, Any]:
+    """On the server that counts index units: the units of publishing alone, and of reading the
+    inbox alone, with the storage reads one inbox request makes."""
+    talk = _Signalling.open(web.base_url, sender, target, tokens)
+    try:
+        before = web.counters()
+        sent = [talk.send(number) for number in range(count)]
+        published = web.counters()
+        shown = sum(len(talk.read()) for _ in range(count))
+        after = web.counters()
+        talk.ack(sent)
+    finally:
+        talk.close()
     return {
-        "signals": count,
-        "visible_p50": statistics.median(latencies),
-        "visible_p95": percentile(latencies, 0.95),
         "write_units_per_signal": (published["units:write"] - before["units:write"]) / count,
+        "index_write_units_per_signal": (published["units:index_write"] - before["units:index_write"]) / count,
         "read_units_per_inbox_read": (after["units:read"] - published["units:read"]) / count,
         "signals_per_inbox_read": shown / count,
         "read_calls_per_inbox_read": sum(
@@ -294,66 +344,94 @@ def signals(stack: Stack, sender: str, target: str, tokens: dict[str, str], *, c
     }
 
 
-def team_day(stack: Stack, tokens: dict[str, str], spool_dir, *, cycles: int) -> dict[str, Any]:
+def team_day(web: Web, tokens: dict[str, str], spool_dir, *, cycles: int) -> dict[str, Any]:
     """The user's workload itself: the simulated team (three agents through memclient: decisions,
     outcomes six cycles later, signals, inbox reads, rate limits, heartbeats, state, checkpoints,
-    config and memory reads) for `cycles` live cycles, each followed by the consolidation beat
-    runs every ten minutes. Units per agent and cycle, API and consolidation apart."""
+    config and memory reads) for `cycles` live cycles ten simulated minutes apart, ending now,
+    each followed by the consolidation beat runs every ten minutes. On the server that counts
+    index units, and counting them in this process's consolidation too. Units per agent and
+    cycle, API and consolidation apart."""
+    from django.test import override_settings
+
     from memclient import MemClient
     from memsite import storage
-    from simulator.run import Simulation
+    from simulator.run import CYCLE, Simulation
     from simulator.team import TEAM
 
     clients = {
-        agent_id: MemClient(stack.base_url, tokens[agent_id], agent_id, spool_path=str(spool_dir / f"{agent_id}.db"))
+        agent_id: MemClient(web.base_url, tokens[agent_id], agent_id, spool_path=str(spool_dir / f"{agent_id}.db"))
         for agent_id in TEAM
     }
     simulation = Simulation(clients, seed=7)
-    api_before, worker_before = stack.counters(), storage.meter().snapshot()
+    start = datetime.now(UTC) - CYCLE * (cycles - 1)
+    api_before, worker_before = web.counters(), storage.meter().snapshot()
     try:
-        for _ in range(cycles):
-            simulation.live(seconds_per_cycle=0, cycles=1)
-            for client in clients.values():
-                client.flush(timeout=120)
-            consolidate(list(TEAM))
+        with override_settings(DYNAMODB_COUNT_INDEX_UNITS=True):
+            for number in range(cycles):
+                simulation.live(seconds_per_cycle=0, cycles=1, start=start + CYCLE * number)
+                for client in clients.values():
+                    client.flush(timeout=120)
+                consolidate(list(TEAM))
     finally:
         for client in clients.values():
             client.close()
-    api_after, worker = stack.counters(), storage.meter().snapshot().minus(worker_before)
+    api, worker = _delta(web.counters(), api_before), storage.meter().snapshot().minus(worker_before)
     agent_cycles = cycles * len(TEAM)
-    return {
-        "cycles": cycles,
-        "agents": len(TEAM),
+    per = {
+        "api_write_units": api["units:write"],
+        "api_index_write_units": api["units:index_write"],
+        "api_read_units": api["units:read"],
+        "api_calls": api["storage_calls"],
+        "consolidation_write_units": worker.write_units,
+        "consolidation_index_write_units": worker.index_write_units,
+        "consolidation_read_units": worker.read_units,
+        "total_write_units": api["units:write"] + worker.write_units,
+        "index_write_units": api["units:index_write"] + worker.index_write_units,
+        "total_read_units": api["units:read"] + worker.read_units,
         "decisions": simulation.logged,
-        "api_write_units_per_agent_cycle": (api_after["units:write"] - api_before["units:write"]) / agent_cycles,
-        "api_read_units_per_agent_cycle": (api_after["units:read"] - api_before["units:read"]) / agent_cycles,
-        "api_calls_per_agent_cycle": (api_after["storage_calls"] - api_before["storage_calls"]) / agent_cycles,
-        "consolidation_write_units_per_agent_cycle": worker.write_units / agent_cycles,
-        "consolidation_read_units_per_agent_cycle": worker.read_units / agent_cycles,
-        "decisions_per_agent_cycle": simulation.logged / agent_cycles,
+    }
+    return {"cycles": cycles, "agents": len(TEAM), "decisions": simulation.logged} | {
+        f"{name}_per_agent_cycle": value / agent_cycles for name, value in per.items()
     }
 
 
-def attribute_size(value: dict) -> float:
-    """DynamoDB's size of one encoded attribute value, as it bills it (names and values in
-    UTF-8 bytes, numbers about one byte per two digits, three bytes per map or list and one per
-    element)."""
-    ((kind, inner),) = value.items()
-    if kind in ("S", "B"):
-        return len(inner.encode()) if kind == "S" else len(inner)
-    if kind == "N":
-        return len(inner.lstrip("-").replace(".", "")) / 2 + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + sum(len(name.encode()) + attribute_size(member) + 1 for name, member in inner.items())
-    if kind == "L":
-        return 3 + sum(attribute_size(member) + 1 for member in inner)
-    return sum(len(str(member).encode()) for member in inner)  # string and number sets
+def _delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after.keys() | before.keys()}
+
+
+def stored_decisions(agent_ids: list[str]) -> dict[str, Any]:
+    """The agents' decision items as stored now (outcomes, consolidation marks and all), and what
+    each keeps in storage: itself and its copy in each index it is in, by the specs."""
+    from decisions.schemas import DECISION_TYPES
+    from memsite import storage
+    from memsite.storage.tables import AGENT_DECISIONS
+
+    client = storage.gateway().client
+    table_name = AGENT_DECISIONS.physical_name(storage.gateway().config.table_prefix)
+    items = []
+    for agent_id in agent_ids:
+        for decision_type in DECISION_TYPES:
+            query = {
+                "TableName": table_name,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"agent:{agent_id}#decision#{decision_type}"}},
+            }
+            while True:
+                page = client.query(**query)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    if not items:
+        raise RuntimeError(f"no decisions of {', '.join(agent_ids)} are stored")
+    return {
+        "items": len(items),
+        "item_bytes": sum(item_size(item) for item in items) / len(items),
+        "stored_bytes": sum(stored_bytes(AGENT_DECISIONS, item) for item in items) / len(items),
+    }
 
 
 def average_item_bytes(decisions: list[dict]) -> float:
     """The average size of the items the API stores for `decisions`."""
     items = [item for own in stored_items(decisions).values() for item in own]
-    sizes = [sum(len(name.encode()) + attribute_size(value) for name, value in item.items()) for item in items]
-    return sum(sizes) / len(sizes)
+    return sum(item_size(item) for item in items) / len(items)

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 from memsite import emf, storage
-from memsite.storage.capacity import WRITE_OPERATIONS
+from memsite.storage.capacity import WRITE_OPERATIONS, index_units
 
 logger = logging.getLogger(__name__)
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -46,7 +46,9 @@ SPOOL_PENDING = Gauge(
 
 CAPACITY_UNITS = Counter(
     "memsite_storage_capacity_units_total",
-    "Request units DynamoDB reported consumed (the endpoint's own figures: dynalite counts the base table only)",
+    "Request units DynamoDB reported consumed: read, write (table and indexes), index_write (of the write "
+    "units, those in global secondary indexes; dynalite reports the base table only, so there they are "
+    "counted, with DYNAMODB_COUNT_INDEX_UNITS on, or absent)",
     ["kind"],
 )
 
@@ -67,6 +69,9 @@ def _count_storage_call(operation: str, seconds: float, error: str | None, consu
     units = sum(float(entry.get("CapacityUnits", 0.0)) for entry in entries)
     if units:
         CAPACITY_UNITS.labels("write" if operation in WRITE_OPERATIONS else "read").inc(units)
+    in_indexes = sum(index_units(entry) for entry in entries) if operation in WRITE_OPERATIONS else 0.0
+    if in_indexes:
+        CAPACITY_UNITS.labels("index_write").inc(in_indexes)
 
 
 METERED_SINCE = Gauge(
@@ -112,7 +117,8 @@ def capacity_usage() -> CapacityUsage:
     units, since = {"read": 0.0, "write": 0.0}, time.time()
     for family in registry.collect():
         for sample in family.samples:
-            if sample.name == "memsite_storage_capacity_units_total":
+            # index_write is a part of write, already in it
+            if sample.name == "memsite_storage_capacity_units_total" and sample.labels["kind"] in units:
                 units[sample.labels["kind"]] += sample.value
             elif sample.name == "memsite_metered_since_seconds" and sample.value:
                 since = min(since, sample.value)

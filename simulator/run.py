@@ -52,15 +52,25 @@ class Simulation:
                 progress(f"backfill: day {number / 144:.1f} of {days:g}, {self.logged} decisions logged")
         return self.logged
 
-    def live(self, *, seconds_per_cycle: float, cycles: int | None = None, stop: threading.Event | None = None) -> int:
-        """One cycle every `seconds_per_cycle`, stamped with the real time, until `cycles` ran or
-        `stop` is set. Outcomes are reported six cycles after their decisions."""
+    def live(
+        self,
+        *,
+        seconds_per_cycle: float,
+        cycles: int | None = None,
+        stop: threading.Event | None = None,
+        start: datetime | None = None,
+        step: timedelta = CYCLE,
+    ) -> int:
+        """One cycle every `seconds_per_cycle` until `cycles` ran or `stop` is set. Cycles are
+        stamped with the real time, or, given `start`, with a simulated clock: `start`, then `step`
+        later each cycle (the bench runs the user's ten-minute cycles back to back). Outcomes are
+        reported six cycles after their decisions."""
         stop = stop or threading.Event()
         for agent in self.agents:
             agent.live = True
         ran = 0
         while not stop.is_set() and (cycles is None or ran < cycles):
-            tick = self.market.step(datetime.now(UTC))
+            tick = self.market.step(datetime.now(UTC) if start is None else start + step * ran)
             for agent in self.agents:
                 agent.report_due(tick.cycle)
                 try:

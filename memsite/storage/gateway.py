@@ -1,7 +1,9 @@
 """The choke point: every DynamoDB call goes through Gateway.call.
 
 Here, and only here, botocore errors become the storage error family (keeping the AWS
-error code), and consumed capacity is asked for and metered.
+error code), and consumed capacity is asked for and metered. With DYNAMODB_COUNT_INDEX_UNITS on,
+writes on endpoints that do not report index units (dynalite) have them counted from the items
+before and after (memsite/storage/index_units.py): a measuring aid, never needed on AWS.
 """
 
 import logging
@@ -20,11 +22,13 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from memsite.storage.capacity import METERED_OPERATIONS, CapacityMeter
+from memsite.storage.capacity import METERED_OPERATIONS, WRITE_OPERATIONS, CapacityMeter
 from memsite.storage.client import build_client
 from memsite.storage.codec import decode_item
 from memsite.storage.config import StorageConfig
 from memsite.storage.errors import Conflict, NotSupported, StorageError, TableMissing, TooLarge, Unavailable
+from memsite.storage.index_units import IndexUnitCounter, reports_index_units
+from memsite.storage.tables import ALL_TABLES
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +91,22 @@ def observe(observer: Observer) -> None:
 class Gateway:
     """One DynamoDB client (built lazily, injectable) and the meter of what it consumed."""
 
-    def __init__(self, config: StorageConfig, *, client: Any = None, meter: CapacityMeter | None = None) -> None:
+    def __init__(
+        self,
+        config: StorageConfig,
+        *,
+        client: Any = None,
+        meter: CapacityMeter | None = None,
+        count_index_units: bool | None = None,
+    ) -> None:
         self.config = config
         self.meter = meter or CapacityMeter()
         self._client = client
         self._lock = threading.Lock()
+        # None: follow the DYNAMODB_COUNT_INDEX_UNITS setting, read at each write (the bench
+        # switches it on in its own process for one phase).
+        self._count_index_units = count_index_units
+        self._endpoint_reports_index_units = False
 
     @property
     def client(self) -> Any:
@@ -104,8 +119,11 @@ class Gateway:
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         started, failure, consumed = time.perf_counter(), None, None
         try:
+            counter = self._index_counter(operation, params)
             response = self._call(operation, **params)
-            consumed = response.get("ConsumedCapacity")
+            consumed = self._consumed(response, counter)
+            if operation in METERED_OPERATIONS:
+                self.meter.record(operation, consumed)
             return response
         except StorageError as error:
             failure = error.aws_code or type(error).__name__
@@ -139,6 +157,41 @@ class Gateway:
             raise StorageError(f"{operation}: invalid request: {exc}", operation=operation) from exc
         except BotoCoreError as exc:
             raise StorageError(f"{operation} failed: {exc}", operation=operation) from exc
-        if operation in METERED_OPERATIONS:
-            self.meter.record(operation, response.get("ConsumedCapacity"))
         return response
+
+    # Index units on endpoints that do not report them (dynalite): see memsite/storage/index_units.py.
+
+    def _counts_index_units(self) -> bool:
+        if self._endpoint_reports_index_units:
+            return False
+        if self._count_index_units is not None:
+            return self._count_index_units
+        from django.conf import settings
+
+        return bool(settings.configured and getattr(settings, "DYNAMODB_COUNT_INDEX_UNITS", False))
+
+    def _index_counter(self, operation: str, params: dict[str, Any]) -> IndexUnitCounter | None:
+        """For a write on an indexed table while counting is on: a counter holding the images the
+        write will change. Never fails the write: a counter that cannot read leaves it uncounted."""
+        if operation not in WRITE_OPERATIONS or not self._counts_index_units():
+            return None
+        specs = {spec.physical_name(self.config.table_prefix): spec for spec in ALL_TABLES if spec.indexes}
+        counter = IndexUnitCounter(self.client, specs)
+        try:
+            return counter if counter.before(operation, params) else None
+        except Exception:
+            logger.warning("could not read what %s changes; its index units go uncounted", operation, exc_info=True)
+            return None
+
+    def _consumed(self, response: dict[str, Any], counter: IndexUnitCounter | None) -> Any:
+        consumed = response.get("ConsumedCapacity")
+        if counter is None:
+            return consumed
+        if reports_index_units(consumed):  # the endpoint counts them itself (AWS): stop reading
+            self._endpoint_reports_index_units = True
+            return consumed
+        try:
+            return counter.after(consumed)
+        except Exception:
+            logger.warning("could not read the items a write changed; its index units go uncounted", exc_info=True)
+            return consumed
