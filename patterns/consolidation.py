@@ -95,6 +95,8 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
                 batch.number = repo.batch_open(agent_id, batch, owner=run.run_id)
                 _apply(agent_id, batch, definitions, run, control)
                 control = repo.control_find(agent_id)
+            if cursor is not None:
+                repo.run_save(run)  # a long run shows its progress on the ops page
             if progress:
                 progress(run)
             if cursor is None:
