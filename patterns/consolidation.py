@@ -80,12 +80,14 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
             _apply(agent_id, batch, definitions, run, control)  # a crashed run's batch, finished first
             control = repo.control_find(agent_id)
         after, cursor = _reread_from(control), None
+        # The positions read again are skipped where a stored batch counted that version already.
+        seen = repo.counted_since(agent_id, after) if after else {}
         while True:
             arrivals, cursor = decision_repository.learn_page(
                 agent_id, after=after, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
             )
             run.decisions_read += len(arrivals)
-            fresh = [a for a in arrivals if control.recent.get(a.decision.decision_id, (0, ""))[0] < a.decision.version]
+            fresh = [a for a in arrivals if seen.get(a.decision.decision_id, 0) < a.decision.version]
             while fresh:
                 batch, fresh = _plan(agent_id, fresh, definitions)
                 if batch is None:
@@ -245,10 +247,7 @@ def _apply(
         _fold_strategy(agent_id, strategy_key, deltas, batch_id=batch.number)
     run.decisions_counted += len(batch.entries)
     watermark = max(filter(None, [control.watermark, batch.last_position]))
-    floor = _reread_from(Control(watermark=watermark)) or ""
-    recent = {k: v for k, v in control.recent.items() if v[1] > floor}
-    recent |= {e.decision_id: (e.version, e.position) for e in batch.entries if e.position > floor}
-    repo.batch_close(agent_id, batch.number, owner=run.run_id, watermark=watermark, recent=recent)
+    repo.batch_close(agent_id, batch.number, owner=run.run_id, watermark=watermark)
 
 
 def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo.StoredState:

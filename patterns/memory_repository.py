@@ -13,6 +13,7 @@ of one agent are applied in order, so a state whose mark is at or past a batch a
 
 import contextlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -290,33 +291,52 @@ def open_batch_find(agent_id: str, control: Control | None = None) -> Batch | No
     return batch_find(agent_id, control.batch_seq) if control.batch_seq > control.closed_seq else None
 
 
-def batch_close(agent_id: str, number: int, *, owner: str, watermark: str, recent: dict) -> None:
+def batch_close(agent_id: str, number: int, *, owner: str, watermark: str) -> None:
     """Record the batch as applied and move the watermark past it, only while `owner` holds
     the lease and no later batch was closed."""
     _table().update_fields(
         _control_key(agent_id),
-        {"closed_seq": number, "watermark": watermark, "recent": {k: list(v) for k, v in recent.items()}},
+        {"closed_seq": number, "watermark": watermark},
         equals={"lease_owner": owner},
         below={"closed_seq": number},
     )
 
 
-def ledger_find(agent_id: str, decision_id: str, *, since: str) -> Counted | None:
-    """What the latest batch that counted `decision_id` counted for it, looking back through
-    the batches whose arrivals reach `since` (a learn-index position) or later: a correction
-    reads the few batches since the outcome it corrects, newest first."""
+def _batches_back_to(agent_id: str, since: str) -> Iterator[dict[str, Any]]:
+    """The agent's stored batches, newest first, until one whose arrivals all lie before
+    `since` (a learn-index position): batches are numbered in the order their arrivals were read."""
     cursor = None
     while True:
         page = _table().query_page(f"agent:{agent_id}#memory#BATCH", limit=20, cursor=cursor, newest_first=True)
         for item in page.items:
-            for entry in item.get("entries", []):
-                if entry["decision_id"] == decision_id:
-                    return Counted.model_validate(entry)
+            yield item
             if item.get("last_position", "") < since:
-                return None
+                return
         if page.next_cursor is None:
-            return None
+            return
         cursor = page.next_cursor
+
+
+def ledger_find(agent_id: str, decision_id: str, *, since: str) -> Counted | None:
+    """What the latest batch that counted `decision_id` counted for it, looking back through
+    the batches whose arrivals reach `since` or later: a correction reads the few batches since
+    the outcome it corrects."""
+    for item in _batches_back_to(agent_id, since):
+        for entry in item.get("entries", []):
+            if entry["decision_id"] == decision_id:
+                return Counted.model_validate(entry)
+    return None
+
+
+def counted_since(agent_id: str, since: str) -> dict[str, int]:
+    """Decision id -> the latest version counted, for every arrival at position `since` or later
+    that a batch counted: what a run reading those positions again must skip."""
+    counted: dict[str, int] = {}
+    for item in _batches_back_to(agent_id, since):
+        for entry in item.get("entries", []):
+            if entry["position"] >= since:
+                counted[entry["decision_id"]] = max(counted.get(entry["decision_id"], 0), int(entry["version"]))
+    return counted
 
 
 # Run records

@@ -181,7 +181,4 @@ class Control(BaseModel):
     batch_seq: int = 0  # the last batch numbered
     closed_seq: int = 0  # the last batch fully applied; batch_seq > closed_seq: one is open
     watermark: str | None = None  # the last learn-index position counted
-    # What was counted within MARGIN of the watermark (decision id -> [version, position]): those
-    # positions are read again, in case an arrival stamped just before them shows up late.
-    recent: dict[str, tuple[int, str]] = Field(default_factory=dict)
     version: int = 0

@@ -14,7 +14,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task whose worker died unacknowledged goes back to the queue after this long. Consolidation is
 # idempotent (and leased per agent), so a redelivery while the first copy still runs is harmless.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)}
+# kombu 5.7 looks for such tasks only every unacked_restore_interval x unacked_restore_throttle
+# seconds (100 by default, whatever the timeout): every 10 s at most, or each timeout if shorter.
+_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, _VISIBILITY_TIMEOUT),
+    "unacked_restore_throttle": 1,
+}
 
 # Consolidation: decisions folded per batch (one open batch per agent at a time), and how long a
 # run holds its agent's lease before another run may take over (renewed after every batch).

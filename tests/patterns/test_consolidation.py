@@ -130,7 +130,9 @@ def test_cost_follows_the_new_decisions_not_history(agent, marker, definition, u
     other = f"agent-{unique[-9:].lower()}x"
     for _ in range(30):
         log(agent, marker, outcome="SUCCESS", age=timedelta(days=2))  # history, consolidated below
-    consolidation.consolidate_agent(agent)
+    log(other, marker, outcome="SUCCESS", age=timedelta(days=2))  # a history of one
+    for who in (agent, other):
+        consolidation.consolidate_agent(who)
     for who in (agent, other):
         for _ in range(5):
             log(who, marker, outcome="SUCCESS", age=timedelta(days=2))
@@ -185,8 +187,8 @@ def test_a_run_that_lost_its_lease_cannot_open_or_close_a_batch(agent, marker, d
         repo.batch_open(agent, batch, owner="run-a")
     number = repo.batch_open(agent, batch, owner="run-b")
     with pytest.raises(storage.Conflict):
-        repo.batch_close(agent, number, owner="run-a", watermark="p", recent={})
-    repo.batch_close(agent, number, owner="run-b", watermark="p", recent={})
+        repo.batch_close(agent, number, owner="run-a", watermark="p")
+    repo.batch_close(agent, number, owner="run-b", watermark="p")
     assert repo.control_find(agent).closed_seq == number
 
 

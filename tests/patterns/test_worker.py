@@ -153,6 +153,11 @@ def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(
     start_worker(**small_batches)
     result = pending.get(timeout=90)
     consolidation.consolidate_agent(clean_agent)
+    # With a 2 s visibility timeout the task may be handed out once more while it runs (harmless:
+    # the lease and the batch marks make it a no-op); let such a copy finish before counting runs.
+    settle = time.monotonic() + 30
+    while any(r.status == "running" for r in runs_of(killed_agent)) and time.monotonic() < settle:
+        time.sleep(0.1)
 
     assert result["status"] == "succeeded"
     killed, clean = (repo.state_find(pattern.id, agent).state for agent in (killed_agent, clean_agent))
@@ -163,5 +168,5 @@ def test_a_worker_killed_mid_run_is_redelivered_and_counts_equal_a_clean_run(
     statuses = sorted(r.status for r in runs_of(killed_agent))
     # The redelivered task may first find the dead run's lease still held: skipped, retried.
     assert statuses.count("interrupted") == 1
-    assert statuses.count("succeeded") == 1
+    assert statuses.count("succeeded") >= 1  # a copy handed out again meanwhile succeeds too, counting nothing
     assert set(statuses) <= {"interrupted", "skipped", "succeeded"}
