@@ -16,6 +16,7 @@ Cost follows the arrivals, not history: a run reads the new arrivals and the sta
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,13 +73,12 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
         return run
     if lease.interrupted_run:
         repo.run_mark_interrupted(lease.interrupted_run)
-    repo.run_save(run)
+    renewed = time.monotonic()
     try:
         definitions = {d.id: d for d in definition_repository.definitions_list()}
-        control = repo.control_find(agent_id)
+        control = lease.control
         if (batch := repo.open_batch_find(agent_id, control)) is not None:
-            _apply(agent_id, batch, definitions, run, control)  # a crashed run's batch, finished first
-            control = repo.control_find(agent_id)
+            control = _apply(agent_id, batch, definitions, run, control)  # a crashed run's batch, finished first
         after, cursor = _reread_from(control), None
         # The positions read again are skipped where a stored batch counted that version already.
         seen = repo.counted_since(agent_id, after) if after else {}
@@ -92,11 +92,13 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
                 batch, fresh = _plan(agent_id, fresh, definitions)
                 if batch is None:
                     continue
-                if _lease(run).holder is not None:
-                    raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping before the next batch")
+                if time.monotonic() - renewed > settings.CONSOLIDATION_LEASE_SECONDS / 2:
+                    if _lease(run).holder is not None:  # renewed, unless another run took it over
+                        raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping")
+                    renewed = time.monotonic()
+                # Opening a batch is conditional on holding the lease, so a run that lost it stops here.
                 batch.number = repo.batch_open(agent_id, batch, owner=run.run_id)
-                _apply(agent_id, batch, definitions, run, control)
-                control = repo.control_find(agent_id)
+                control = _apply(agent_id, batch, definitions, run, control)
             if cursor is not None:
                 repo.run_save(run)  # a long run shows its progress on the ops page
             if progress:
@@ -238,7 +240,8 @@ def _count(
 
 def _apply(
     agent_id: str, batch: Batch, definitions: dict[str, PatternDefinition], run: ConsolidationRun, control: Control
-) -> None:
+) -> Control:
+    """Apply the batch and close it; returns the control item as it now stands."""
     for key, deltas in batch.deltas().items():
         scope, pattern_id = key.split("/", 1)
         if (definition := definitions.get(pattern_id)) is not None:
@@ -248,6 +251,7 @@ def _apply(
     run.decisions_counted += len(batch.entries)
     watermark = max(filter(None, [control.watermark, batch.last_position]))
     repo.batch_close(agent_id, batch.number, owner=run.run_id, watermark=watermark)
+    return control.model_copy(update={"closed_seq": batch.number, "watermark": watermark})
 
 
 def _new_state(definition: PatternDefinition, scope: str, now: datetime) -> repo.StoredState:

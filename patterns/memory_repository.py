@@ -210,6 +210,7 @@ def _control_key(agent_id: str) -> dict[str, str]:
 class Lease:
     holder: str | None  # another run holding the lease; None when it is ours now
     interrupted_run: dict[str, str] | None = None  # the record of a run that held it and died
+    control: Control = field(default_factory=Control)  # the control item as the lease found it
 
 
 def lease_take(agent_id: str, *, run: ConsolidationRun, until: datetime, now: datetime) -> Lease:
@@ -232,7 +233,11 @@ def lease_take(agent_id: str, *, run: ConsolidationRun, until: datetime, now: da
         except storage.Conflict:
             continue
         previous = item.get("lease_run")
-        return Lease(holder=None, interrupted_run=previous if holder and previous != _run_key(run) else None)
+        return Lease(
+            holder=None,
+            interrupted_run=previous if holder and previous != _run_key(run) else None,
+            control=_control_from(item),
+        )
     return Lease(holder="another run")
 
 
@@ -243,20 +248,24 @@ def run_mark_interrupted(key: dict[str, str]) -> None:
 
 
 def lease_release(agent_id: str, *, owner: str) -> None:
-    item = _table().find(_control_key(agent_id), consistent=True)
-    if item and item.get("lease_owner") == owner:
-        with contextlib.suppress(storage.Conflict):  # taken over meanwhile
-            _table().update_fields(
-                _control_key(agent_id),
-                {"lease_owner": None, "lease_until": None, "lease_run": None},
-                expected_version=int(item.get("version", 0)),
-                increments={"version": 1},
-            )
+    """Give the lease back if `owner` still holds it: one conditional write, nothing read first.
+    The version moves on, so a run that read the control item before this cannot take it on
+    that reading."""
+    with contextlib.suppress(storage.Conflict):  # taken over meanwhile
+        _table().update_fields(
+            _control_key(agent_id),
+            {"lease_owner": None, "lease_until": None, "lease_run": None},
+            equals={"lease_owner": owner},
+            increments={"version": 1},
+        )
+
+
+def _control_from(item: dict[str, Any]) -> Control:
+    return Control.model_validate({k: v for k, v in item.items() if k in Control.model_fields})
 
 
 def control_find(agent_id: str) -> Control:
-    item = _table().find(_control_key(agent_id), consistent=True) or {}
-    return Control.model_validate({k: v for k, v in item.items() if k in Control.model_fields})
+    return _control_from(_table().find(_control_key(agent_id), consistent=True) or {})
 
 
 def _batch_key(agent_id: str, number: int) -> dict[str, str]:
