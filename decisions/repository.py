@@ -8,6 +8,7 @@ The mappers here are the only place that knows attribute names and key layout.
   lease     pk ingest#{agent_id}                  sk LEASE     (one ingest request at a time per agent)
 """
 
+import base64
 import hashlib
 import json
 from collections import defaultdict
@@ -50,7 +51,7 @@ def claim_key(decision_id: str) -> dict[str, str]:
     return {"pk": f"decision#{decision_id}", "sk": CLAIM}
 
 
-def content_hash(decision: Decision) -> str:
+def _content(decision: Decision) -> bytes:
     """What makes two submissions of one decision_id 'the same': everything the agent sent."""
     sent = decision.model_dump(
         mode="json", include={"agent_id", "type", "timestamp", "cycle", "context", "reasoning", "links"}
@@ -58,7 +59,21 @@ def content_hash(decision: Decision) -> str:
     sent["outcome"] = (
         decision.outcome.model_dump(mode="json", exclude={"reported_at", "reported_by"}) if decision.outcome else None
     )
-    return hashlib.sha256(json.dumps(sent, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return json.dumps(sent, sort_keys=True, separators=(",", ":")).encode()
+
+
+def content_hash(decision: Decision) -> str:
+    """128 bits of SHA-256, 22 characters: collisions stay out of reach, and every byte of a
+    decision item counts (it is written again in each index that holds it)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(_content(decision)).digest()[:16]).decode().rstrip("=")
+
+
+def same_content(stored_hash: str, decision: Decision, digest: str) -> bool:
+    """Whether `decision` is what was stored with `stored_hash`; items and claims written before
+    hashes were shortened carry the whole SHA-256 in hex."""
+    if len(stored_hash) == 64:
+        return stored_hash == hashlib.sha256(_content(decision)).hexdigest()
+    return stored_hash == digest
 
 
 def learn_keys(decision: Decision) -> dict[str, str | None]:

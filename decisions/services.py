@@ -213,12 +213,13 @@ def _ingest_one(decision: Decision, digest: str) -> tuple[str, Decision]:
     claim = None
     if not repository.key_carried_by_id(decision):
         claim = repository.claim_put_new(decision, digest=digest)
-        if claim is not None and claim.content_hash != digest:
+        if claim is not None and not repository.same_content(claim.content_hash, decision, digest):
             return "conflict", decision
     stored = repository.decision_put_new(decision, digest=digest)
     if stored is None:  # stored now; "exists" when an earlier attempt had claimed it and died
         return ("created" if claim is None else "exists"), decision
-    return ("exists", stored.decision) if stored.content_hash == digest else ("conflict", decision)
+    same = repository.same_content(stored.content_hash, decision, digest)
+    return ("exists", stored.decision) if same else ("conflict", decision)
 
 
 @contextlib.contextmanager
@@ -263,7 +264,9 @@ def _ingest_holding_lease(
     for decision in unique:
         digest, claim = digests[decision.decision_id], claims.get(decision.decision_id)
         here = stored.get(decision.decision_id)
-        if (claim is not None and claim.content_hash != digest) or (here and here.content_hash != digest):
+        if (claim is not None and not repository.same_content(claim.content_hash, decision, digest)) or (
+            here is not None and not repository.same_content(here.content_hash, decision, digest)
+        ):
             found[decision.decision_id] = ("conflict", decision)
         elif here is not None:
             found[decision.decision_id] = ("exists", here.decision)

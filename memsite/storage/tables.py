@@ -111,9 +111,27 @@ AGENT_DECISIONS = TableSpec(
             name="learn",
             partition_key="learn_pk",
             sort_key="learn_sk",
-            purpose="sparse: decisions with an outcome, in the order their outcomes arrived; consolidation "
-            "reads past its watermark: learn#{agent_id} / {reported_at}#{decision_id}",
+            purpose="sparse: decisions with an outcome, in the order their outcomes arrived, with what "
+            "consolidation reads of them; it reads past its watermark: learn#{agent_id} / {reported_at}#{decision_id}",
             sparse=True,
+            projection="INCLUDE",
+            # What learning reads (a definition may look at links); not the bookkeeping beside it,
+            # so an entry stays under the 1 KB that one write unit buys.
+            included=(
+                "decision_id",
+                "agent_id",
+                "type",
+                "timestamp",
+                "recorded_at",
+                "context",
+                "reasoning",
+                "links",
+                "outcome",
+                "outcome_history",
+                "version",
+                "learned",
+                "expires_at",
+            ),
         ),
     ),
 )
