@@ -100,29 +100,66 @@ def consolidation_run(status: str, decisions_counted: int) -> None:
 @dataclass(frozen=True)
 class CapacityUsage:
     read_units: float
-    write_units: float
+    write_units: float  # table and indexes
     since: float  # Unix time the counting started
+    index_write_units: float = 0.0  # of write_units, those in indexes (where reported or counted)
 
     @property
     def seconds(self) -> float:
         return max(time.time() - self.since, 1.0)
 
 
-def capacity_usage() -> CapacityUsage:
-    """Request units counted so far by every process (multiprocess: added up), and since when."""
-    registry = DEFAULT_REGISTRY
+def _registry() -> CollectorRegistry:
+    """Every process's samples (multiprocess: added up), or this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    units, since = {"read": 0.0, "write": 0.0}, time.time()
-    for family in registry.collect():
+        return registry
+    return DEFAULT_REGISTRY
+
+
+def capacity_usage() -> CapacityUsage:
+    """Request units counted so far by every process (multiprocess: added up), and since when."""
+    units, since = {"read": 0.0, "write": 0.0, "index_write": 0.0}, time.time()
+    for family in _registry().collect():
         for sample in family.samples:
-            # index_write is a part of write, already in it
             if sample.name == "memsite_storage_capacity_units_total" and sample.labels["kind"] in units:
                 units[sample.labels["kind"]] += sample.value
             elif sample.name == "memsite_metered_since_seconds" and sample.value:
                 since = min(since, sample.value)
-    return CapacityUsage(read_units=units["read"], write_units=units["write"], since=since)
+    return CapacityUsage(
+        read_units=units["read"], write_units=units["write"], since=since, index_write_units=units["index_write"]
+    )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the processes did since they started: the volume the CloudWatch estimate scales
+    from, and the distinct series each CloudWatch metric would have (a metric per dimension set)."""
+
+    requests: float = 0.0
+    storage_calls: float = 0.0
+    consolidation_runs: float = 0.0
+    request_series: int = 0  # distinct (route, status class)
+    operations: int = 0  # distinct storage operations
+    run_statuses: int = 0
+
+
+def activity() -> Activity:
+    requests = calls = runs = 0.0
+    routes, operations, statuses = set(), set(), set()
+    for family in _registry().collect():
+        for sample in family.samples:
+            if sample.name == "memsite_http_requests_total" and sample.value:
+                requests += sample.value
+                routes.add((sample.labels["route"], str(sample.labels["status"])[:1]))
+            elif sample.name == "memsite_storage_calls_total" and sample.value:
+                calls += sample.value
+                operations.add(sample.labels["operation"])
+            elif sample.name == "memsite_consolidation_runs_total" and sample.value:
+                runs += sample.value
+                statuses.add(sample.labels["status"])
+    return Activity(requests, calls, runs, len(routes), len(operations), len(statuses))
 
 
 def exposition() -> bytes:

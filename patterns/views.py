@@ -16,7 +16,7 @@ from decisions.views import figure_data
 from memsite.errors import ApplicationError
 from memsite.roles import has_role
 from memsite.schedule import schedule_entries
-from memsite.status.selectors import cost_projection
+from memsite.status.bill import monthly_bill, stored_bytes_reported
 from patterns import charts, memory_selectors, selectors, services, tasks
 from patterns.schemas import PatternDefinitionIn
 
@@ -181,6 +181,6 @@ def ops_page(request: HttpRequest) -> HttpResponse:
         "runs": memory_selectors.run_list(limit=100),
         "schedule": schedule_entries(),
         "may_run": may_run,
-        "cost": cost_projection(),
+        "bill": monthly_bill(agents=len(agent_ids_known()), stored_bytes=stored_bytes_reported()),
     }
     return render(request, "patterns/ops.html", context)

@@ -114,6 +114,7 @@ class CostProjection:
     budget_usd: float
     prices_taken: str
     backend: str
+    index_write_units: float = 0.0
 
     @property
     def budget_share(self) -> float:
@@ -157,4 +158,5 @@ def cost_projection(usage: "CapacityUsage | None" = None) -> CostProjection:
         budget_usd=settings.MONTHLY_BUDGET_USD,
         prices_taken=prices["taken"],
         backend=settings.DYNAMODB_BACKEND,
+        index_write_units=usage.index_write_units,
     )

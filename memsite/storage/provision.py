@@ -29,6 +29,7 @@ class TableStatus:
     status: str = "MISSING"
     item_count: int | None = None
     size_bytes: int | None = None
+    index_size_bytes: int | None = None
     indexes: list[dict[str, Any]] = field(default_factory=list)
     ttl: str = "n/a"
 
@@ -164,6 +165,7 @@ def describe_tables(gateway: Gateway, specs: tuple[TableSpec, ...], *, exact_cou
                 status=table["TableStatus"],
                 item_count=count_items(gateway, name) if exact_counts else table.get("ItemCount"),
                 size_bytes=table.get("TableSizeBytes"),
+                index_size_bytes=sum(i.get("IndexSizeBytes", 0) for i in table.get("GlobalSecondaryIndexes", [])),
                 indexes=[
                     {"name": i["IndexName"], "status": i.get("IndexStatus", "?"), "item_count": i.get("ItemCount")}
                     for i in table.get("GlobalSecondaryIndexes", [])

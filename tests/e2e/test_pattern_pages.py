@@ -105,3 +105,25 @@ def test_the_archetypes_page_shows_clusters_with_their_success_rates(logged_in: 
     rows = logged_in.locator("table.grid tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text("succeeded")
+
+
+def test_the_ops_page_shows_the_whole_monthly_bill_once_it_can_project(logged_in: Page, monkeypatch):
+    import time
+
+    from memsite import metrics
+
+    two_hours = metrics.CapacityUsage(
+        read_units=40_000, write_units=90_000, since=time.time() - 7200, index_write_units=30_000
+    )
+    monkeypatch.setattr(metrics, "capacity_usage", lambda: two_hours)
+
+    logged_in.goto("/ops/")
+
+    bill = logged_in.locator("table.bill")
+    expect(bill).to_contain_text("DynamoDB requests")
+    expect(bill).to_contain_text("DynamoDB storage")
+    expect(bill).to_contain_text("CloudWatch")
+    expect(bill.locator("tbody tr")).to_have_count(4)  # three parts and the total
+    expect(logged_in.locator(".cost .card").nth(1)).to_contain_text("30,000 of them in indexes")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    logged_in.locator("section.cost").screenshot(path=str(ARTIFACTS / "ops-bill.png"))

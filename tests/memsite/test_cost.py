@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from memsite.metrics import CapacityUsage
+from memsite.metrics import Activity, CapacityUsage
+from memsite.status.bill import monthly_bill
 from memsite.status.selectors import SECONDS_PER_MONTH, cost_projection
 
 
@@ -45,3 +46,38 @@ def test_the_ops_page_shows_units_and_waits_to_project(client, carol, as_agent):
     assert "measuring" in page  # the test session has counted for less than an hour
     assert "Budget: $3.50" in page
     assert "base tables only" in page  # a local emulator's caveat
+
+
+def test_the_bill_adds_storage_and_cloudwatch_estimates_to_the_measured_requests(settings):
+    settings.METRICS_EMF = True
+    month_ago = time.time() - SECONDS_PER_MONTH
+    usage = CapacityUsage(read_units=1_000_000, write_units=2_000_000, since=month_ago, index_write_units=500_000)
+    activity = Activity(
+        requests=100_000,
+        storage_calls=1_000_000,
+        consolidation_runs=10_000,
+        request_series=10,
+        operations=6,
+        run_statuses=2,
+    )
+
+    bill = monthly_bill(agents=3, usage=usage, activity=activity, stored_bytes=None)
+
+    requests, stored, cloudwatch = bill.lines
+    assert (requests.basis, stored.basis, cloudwatch.basis) == ("measured", "estimated", "estimated")
+    assert "index units counted" in requests.how
+    assert stored.usd == pytest.approx(3 * settings.STORAGE_GB_PER_AGENT_90_DAYS * 0.25)
+    log_gb = (100_000 * (300 + 330) + 1_000_000 * 400 + 10_000 * 260) / 1e9
+    metrics = 2 * 10 + 4 * 6 + 2 * 2
+    assert cloudwatch.usd == pytest.approx(log_gb * 0.53 + metrics * 0.30, rel=1e-3)
+    assert bill.total_usd == pytest.approx(requests.usd + stored.usd + cloudwatch.usd)
+    assert bill.budget_usd == 3.50
+
+
+def test_storage_is_measured_where_dynamodb_reports_sizes():
+    usage = CapacityUsage(read_units=0, write_units=0, since=time.time() - SECONDS_PER_MONTH)
+
+    bill = monthly_bill(agents=3, usage=usage, activity=Activity(), stored_bytes=2 * 10**9)
+
+    assert bill.lines[1].basis == "measured"
+    assert bill.lines[1].usd == pytest.approx(0.50)
