@@ -334,11 +334,15 @@ class Arrival:
     legacy_learned: Learned | None = None
 
 
-def learn_page(agent_id: str, *, after: str | None, limit: int, cursor: str | None) -> tuple[list[Arrival], str | None]:
+def learn_page(
+    agent_id: str, *, after: str | None, before: str, limit: int, cursor: str | None
+) -> tuple[list[Arrival], str | None]:
     """Oldest first: one page of the agent's outcome arrivals after position `after` (a
-    learn_sk), whole decisions from the index itself (it projects every attribute), so each
-    arrival costs one read of its item's size and nothing more."""
-    sort = storage.SortCondition("gt", (after,)) if after else None
+    learn_sk) that arrived before `before` (a time), with what learning reads of each from the
+    index itself, so each arrival costs one read of its entry and nothing more."""
+    # Positions are "{time}#{id}": nothing sorts between a position and itself plus a space, and
+    # every position of a millisecond sorts before that millisecond plus "#~".
+    sort = storage.SortCondition.between(f"{after} " if after else " ", f"{before}#~")
     page = _table().query_page(
         f"learn#{agent_id}", index="learn", sort=sort, limit=limit, cursor=cursor, newest_first=False
     )

@@ -47,7 +47,6 @@ from patterns.schemas import PatternDefinition
 
 logger = logging.getLogger(__name__)
 
-MARGIN = timedelta(seconds=60)  # clock differences between web hosts, and the index's lag
 SAMPLE_SIZE = 20
 SAVE_ATTEMPTS = 8
 STRATEGY_KEY = "strategy"
@@ -79,15 +78,15 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
         control = lease.control
         if (batch := repo.open_batch_find(agent_id, control)) is not None:
             control = _apply(agent_id, batch, definitions, run, control)  # a crashed run's batch, finished first
-        after, cursor = _reread_from(control), None
-        # The positions read again are skipped where a stored batch counted that version already.
-        seen = repo.counted_since(agent_id, after) if after else {}
+        after, cursor = control.watermark, None
+        before = format_timestamp(now - timedelta(seconds=settings.CONSOLIDATION_SETTLE_SECONDS))
         while True:
             arrivals, cursor = decision_repository.learn_page(
-                agent_id, after=after, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
+                agent_id, after=after, before=before, limit=settings.CONSOLIDATION_BATCH_SIZE, cursor=cursor
             )
             run.decisions_read += len(arrivals)
-            fresh = [a for a in arrivals if seen.get(a.decision.decision_id, 0) < a.decision.version]
+            # A stale view of the index may show an arrival counted already: it is behind the watermark.
+            fresh = [a for a in arrivals if control.watermark is None or a.position > control.watermark]
             while fresh:
                 batch, fresh = _plan(agent_id, fresh, definitions)
                 if batch is None:
@@ -136,14 +135,6 @@ def calibration_bin(confidence: float) -> int:
     return min(int(confidence * 10), 9)
 
 
-def _reread_from(control: Control) -> str | None:
-    """The learn-index position to read after: MARGIN before the watermark."""
-    if control.watermark is None:
-        return None
-    stamp = parse_timestamp(control.watermark.split("#", 1)[0])
-    return format_timestamp(stamp - MARGIN)
-
-
 def _plan(
     agent_id: str, arrivals: list[decision_repository.Arrival], definitions: dict[str, PatternDefinition]
 ) -> tuple[Batch | None, list[decision_repository.Arrival]]:
@@ -179,8 +170,8 @@ def _counted_before(agent_id: str, arrival: decision_repository.Arrival) -> Coun
     earlier = [change.previous for change in decision.outcome_history if change.previous is not None]
     if not earlier:
         return None
-    since = _reread_from(Control(watermark=format_timestamp(min(o.reported_at for o in earlier))))
-    found = repo.ledger_find(agent_id, decision.decision_id, since=since or "")
+    since = format_timestamp(min(outcome.reported_at for outcome in earlier))
+    found = repo.ledger_find(agent_id, decision.decision_id, since=since)
     if found is None and arrival.legacy_learned is not None:
         return _from_legacy(decision, arrival.legacy_learned)
     return found

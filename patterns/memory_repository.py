@@ -337,17 +337,6 @@ def ledger_find(agent_id: str, decision_id: str, *, since: str) -> Counted | Non
     return None
 
 
-def counted_since(agent_id: str, since: str) -> dict[str, int]:
-    """Decision id -> the latest version counted, for every arrival at position `since` or later
-    that a batch counted: what a run reading those positions again must skip."""
-    counted: dict[str, int] = {}
-    for item in _batches_back_to(agent_id, since):
-        for entry in item.get("entries", []):
-            if entry["position"] >= since:
-                counted[entry["decision_id"]] = max(counted.get(entry["decision_id"], 0), int(entry["version"]))
-    return counted
-
-
 # Run records
 
 
