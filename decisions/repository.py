@@ -4,7 +4,7 @@ The mappers here are the only place that knows attribute names and key layout.
   decision  pk agent:{agent_id}#decision#{type}   sk {timestamp}#{decision_id}
   claim     pk decision#{decision_id}             sk CLAIM     (id -> key, only for ids that do not carry
                                                                their decision's time; first writer wins)
-  rollup    pk rollup#{day}                       sk {HH}:{ten-minute slot}#{agent_id}   (counters, tokens)
+  rollup    pk rollup#{day}                       sk {HH}#{agent_id}   (counters, tokens; older rows: {HH}:{slot}#...)
   lease     pk ingest#{agent_id}                  sk LEASE     (one ingest request at a time per agent)
 """
 
@@ -354,19 +354,27 @@ def learn_page(
     return arrivals, page.next_cursor
 
 
-# Rollups: counters per agent and ten minutes, kept on every write, so charts never read decisions.
+# Rollups: counters per agent and hour, kept on every write, so charts never read decisions.
 
 
 def rollup_key(agent_id: str, moment: datetime) -> dict[str, str]:
-    """One row per agent and ten minutes: the row's set of applied tokens grows with the
-    decisions of those ten minutes only, far below the 400 KB item limit."""
+    """One row per agent and hour (the charts' resolution): a batch spanning hours of history
+    writes one row per hour it touches, and a row's set of applied tokens holds that hour's
+    changes only (13 bytes each: see rollup_token). Rows of ten minutes ({HH}:{slot}#{agent}),
+    written by earlier versions, are read alongside until they expire."""
     moment = moment.astimezone(UTC)
-    return {"pk": f"rollup#{_day(moment)}", "sk": f"{moment:%H}:{moment.minute // 10}#{agent_id}"}
+    return {"pk": f"rollup#{_day(moment)}", "sk": f"{moment:%H}#{agent_id}"}
+
+
+def rollup_token(kind: str, decision_id: str, version: int | None = None) -> str:
+    """A change's token in its row: the id's last 12 characters are 60 random bits of the ULID,
+    unique among one agent's decisions of one hour; a row pays for every byte it keeps."""
+    return f"{kind}{decision_id[-12:]}" + (f":{version}" if version is not None else "")
 
 
 @dataclass(frozen=True)
 class RollupChange:
-    """What one write adds to its agent's ten-minute row; `token` makes it count once."""
+    """What one write adds to its agent's hourly row; `token` makes it count once."""
 
     agent_id: str
     moment: datetime
@@ -375,7 +383,7 @@ class RollupChange:
 
 
 def rollups_apply(changes: list[RollupChange]) -> None:
-    """One atomic ADD per agent and ten minutes for the whole batch; when part of it was applied before
+    """One atomic ADD per agent and hour for the whole batch; when part of it was applied before
     (a retried batch), each change is applied alone so only the missing ones count."""
     groups: dict[tuple[str, str], list[RollupChange]] = defaultdict(list)
     for change in changes:
@@ -407,6 +415,6 @@ def _rollup_add(changes: list[RollupChange]) -> bool:
 
 def rollup_rows(day: str, first_hour: str, last_hour: str) -> list[dict[str, Any]]:
     """Every agent's counters of one day, hours first_hour..last_hour ("00".."23")."""
-    sort = storage.SortCondition.between(f"{first_hour}:", f"{last_hour}:~")
+    sort = storage.SortCondition.between(f"{first_hour}#", f"{last_hour}:~")  # hourly rows, and older ten-minute ones
     rows = _table().query_all(f"rollup#{day}", sort=sort, newest_first=False, limit=1000)
     return [{k: v for k, v in row.items() if k not in ("pk", "sk", "applied", "expires_at")} for row in rows]

@@ -120,7 +120,9 @@ def _decision_from(data: DecisionIn, *, actor: Actor) -> Decision:
 
 def _counted(decision: Decision) -> RollupChange:
     counters = {"total": 1, f"t_{decision.type}": 1, f"o_{decision.outcome_status}": 1}
-    return RollupChange(decision.agent_id, decision.timestamp, counters, token=f"c:{decision.decision_id}")
+    return RollupChange(
+        decision.agent_id, decision.timestamp, counters, token=repository.rollup_token("c", decision.decision_id)
+    )
 
 
 def decision_record(*, raw: Any, actor: Actor) -> tuple[str, Decision]:
@@ -340,6 +342,11 @@ def _count_outcome_change(decision: Decision) -> None:
             version = position + 2  # created at version 1; each outcome change adds one
             counters = {f"o_{before}": -1, f"o_{after}": 1}
             changes.append(
-                RollupChange(decision.agent_id, decision.timestamp, counters, f"o:{decision.decision_id}:{version}")
+                RollupChange(
+                    decision.agent_id,
+                    decision.timestamp,
+                    counters,
+                    repository.rollup_token("o", decision.decision_id, version),
+                )
             )
     repository.rollups_apply(changes)

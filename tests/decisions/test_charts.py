@@ -141,3 +141,32 @@ def test_the_overview_charts_share_their_hours_axis():
 
     assert bars.layout.xaxis.range == lines.layout.xaxis.range
     assert bars.layout.xaxis.range[0] < f"{HOURS[0]}:00" < f"{HOURS[-1]}:00" < bars.layout.xaxis.range[1]
+
+
+def test_rows_of_ten_minutes_written_by_earlier_versions_count_beside_the_hourly_ones(own_tables, as_agent):
+    from datetime import timedelta
+
+    from decisions.selectors import decision_counts_hourly
+    from memsite import storage
+    from memsite.storage.tables import AGENT_DECISIONS
+    from tests.decisions.test_api import URL, a_decision
+
+    now = datetime.now(UTC)
+    as_agent("chart-old").post(URL, a_decision("chart-old", type="RISK_ASSESSMENT"), format="json")
+    storage.table(AGENT_DECISIONS).put(
+        {
+            "pk": f"rollup#{now:%Y-%m-%d}",
+            "sk": f"{now:%H}:0#chart-old",
+            "agent_id": "chart-old",
+            "hour": f"{now:%Y-%m-%dT%H}",
+            "total": 2,
+            "t_RISK_ASSESSMENT": 2,
+            "o_PENDING": 2,
+            "applied": {"c:old1", "c:old2"},
+        }
+    )
+
+    counts = decision_counts_hourly(since=now - timedelta(hours=1), until=now)
+
+    assert sum(counts.by_type["RISK_ASSESSMENT"]) == 3
+    assert sum(counts.by_agent_outcome["chart-old"]["PENDING"]) == 3
