@@ -40,6 +40,6 @@ class Command(BaseCommand):
     @staticmethod
     def _summary(run: ConsolidationRun) -> str:
         return (
-            f"{run.decisions_read} read, {run.decisions_counted} counted, "
-            f"{run.decisions_released} left short-term memory, {run.patterns_changed} patterns changed"
+            f"{run.decisions_read} outcomes read, {run.decisions_counted} counted, "
+            f"{run.patterns_changed} patterns changed"
         )
