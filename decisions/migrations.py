@@ -26,10 +26,10 @@ def _join_learn_index(item: dict[str, Any]) -> dict[str, Any] | None:
     return rest | {k: v for k, v in learn_keys(decision).items() if v is not None}
 
 
-def decisions_upgrade(report=print) -> int:
+def decisions_upgrade(report=print, gateway: storage.Gateway | None = None) -> int:
     """Decisions waiting in the old `stm` queue join the learn index; returns how many."""
     return migrate.upgrade_items(
-        storage.gateway("worker"),
+        gateway or storage.gateway("worker"),
         AGENT_DECISIONS,
         name="stm-to-learn",
         having="stm_pk",
