@@ -290,26 +290,54 @@ def decisions_query(
     cursor: str | None,
     where: dict[str, str] | None,
 ) -> tuple[list[Decision], str | None]:
-    """A page of whole decisions. On `day_time`, which holds keys and filters only, the page's items are
-    then fetched in one BatchGetItem: two storage calls, or more when a filter tops up."""
-    keys_only = index is not None and AGENT_DECISIONS.index(index).projection != "ALL"
-    page = _table().query_partitions(
+    """A page of whole decisions. On `day_time`, which holds keys and the type only, the page's
+    items are then fetched in one BatchGetItem, and an outcome filter is applied to them: a
+    page is topped up by up to FILTERED_CALLS rounds of a Query and a BatchGetItem, examining
+    twice as many decisions each round (from what the page lacks, up to FILTER_EVALUATE). The
+    outcome status is not in that index, so that an outcome report does not write it again."""
+    spec = AGENT_DECISIONS.index(index) if index else None
+    if spec is None or spec.projection == "ALL":
+        page = _query(partitions, index, sort, limit, cursor, where, DECISION_ATTRIBUTES)
+        return [_from_item(item) for item in page.items], page.next_cursor
+    served = {k: v for k, v in (where or {}).items() if k in spec.included}
+    after = {k: v for k, v in (where or {}).items() if k not in served}
+    found: list[dict[str, Any]] = []
+    for round_number in range(FILTERED_CALLS if after else 1):
+        examine = min((limit - len(found)) * 2**round_number, FILTER_EVALUATE)
+        page = _query(partitions, index, sort, examine, cursor, served or None, None)
+        matches = [item for item in _fetched(page.items) if all(item.get(k) == v for k, v in after.items())]
+        cursor = page.next_cursor
+        if len(found) + len(matches) > limit:  # examined past the page's end: resume after its last
+            found += matches[: limit - len(found)]
+            options = {"index": index, "sort": sort, "where": served or None, "newest_first": True}
+            return [_from_item(item) for item in found], _table().cursor_after(partitions, found[-1], **options)
+        found += matches
+        if cursor is None or len(found) >= limit:
+            break
+    return [_from_item(item) for item in found], cursor
+
+
+def _query(partitions, index, sort, limit, cursor, where, attributes) -> storage.Page:
+    return _table().query_partitions(
         partitions,
         index=index,
         sort=sort,
         limit=limit,
         cursor=cursor,
         where=where,
-        attributes=None if keys_only else DECISION_ATTRIBUTES,
+        attributes=attributes,
         max_calls=FILTERED_CALLS if where else None,
         evaluate=FILTER_EVALUATE if where else None,
     )
-    items = page.items
-    if keys_only and items:
-        order = {item["sk"]: position for position, item in enumerate(items)}
-        fetched = _table().batch_get([{"pk": item["pk"], "sk": item["sk"]} for item in items])
-        items = sorted(fetched, key=lambda item: order[item["sk"]])
-    return [_from_item(item) for item in items], page.next_cursor
+
+
+def _fetched(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of index entries, in the entries' order, in one BatchGetItem."""
+    if not entries:
+        return []
+    order = {entry["sk"]: position for position, entry in enumerate(entries)}
+    items = _table().batch_get([{"pk": entry["pk"], "sk": entry["sk"]} for entry in entries])
+    return sorted(items, key=lambda item: order[item["sk"]])
 
 
 # The learn index: consolidation's queue, each outcome arrival read once.

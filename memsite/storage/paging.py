@@ -224,3 +224,16 @@ def query_partitions(
         return Page(items, None)
     state = {"i": position, "k": start_key}
     return Page(items, encode_cursor(state, fingerprint=fingerprint, secret=secret))
+
+
+def cursor_after(table: "Table", partition_values: list[str], item: dict[str, Any], **options: Any) -> str:
+    """The cursor of query_partitions(partition_values, **options) that resumes right after `item`
+    (an item the query returned, or the table item behind one of its index entries): for callers
+    that filter a page further and keep only part of it."""
+    query = _Query(table, **options)
+    index_spec = table.spec.index(query.index) if query.index else None
+    position = partition_values.index(item[index_spec.partition_key if index_spec else PK])
+    state = {"i": position, "k": query.key_of(item)}
+    return encode_cursor(
+        state, fingerprint=query.fingerprint(partition_values), secret=table.gateway.config.cursor_secret
+    )

@@ -407,6 +407,10 @@ class Table:
             attributes=tuple(attributes) if attributes else None,
         )
 
+    def cursor_after(self, partition_values: list[str], item: Mapping[str, Any], **options: Any) -> str:
+        """The cursor of query_partitions(partition_values, **options) that resumes after `item`."""
+        return paging.cursor_after(self, partition_values, dict(item), **options)
+
     def query_all(self, partition_value: str, **options: Any) -> Iterator[Item]:
         """Every live item of a partition, following the pages: for partitions known to be small
         (a day's rollup rows, an agent's checkpoints), never for a timeline."""

@@ -103,9 +103,11 @@ AGENT_DECISIONS = TableSpec(
             partition_key="day_pk",
             sort_key=SK,
             projection="INCLUDE",
-            included=("type", "outcome_status"),
-            purpose="every agent's decisions of one day, keys and what the filters need (the page "
-            "fetches its items): day#{day} / {timestamp}#{decision_id}",
+            # The type never changes; the outcome status is left out, so that reporting an outcome
+            # does not write this index too (an outcome filter across agents checks the items).
+            included=("type",),
+            purpose="every agent's decisions of one day, keys and their type (the page fetches its "
+            "items): day#{day} / {timestamp}#{decision_id}",
         ),
         IndexSpec(
             name="learn",

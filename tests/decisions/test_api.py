@@ -407,3 +407,39 @@ def test_a_full_batch_of_large_decisions_is_accepted(hunter):
     response = hunter.post(URL, batch, format="json")
 
     assert response.status_code == 200
+
+
+def test_a_filtered_list_never_answers_an_empty_first_page_while_matches_remain(own_tables, as_agent):
+    """The issue's case: 100 decisions of one agent, only the oldest a SUCCESS."""
+    client = as_agent("sparse-f")
+    now = datetime.now(UTC)
+    batch = [a_decision("sparse-f", timestamp=(now - timedelta(minutes=n)).isoformat()) for n in range(100)]
+    batch[-1]["outcome"] = {"status": "SUCCESS"}
+    assert client.post(URL, batch, format="json").status_code == 200
+    since = (now - timedelta(hours=3)).isoformat()
+
+    for params in ({"agent": "sparse-f", "outcome": "SUCCESS"}, {"outcome": "SUCCESS"}):
+        page = client.get(URL, params | {"since": since, "limit": 10}).json()
+
+        assert [d["decision_id"] for d in page["results"]] == [batch[-1]["decision_id"]], params
+
+
+def test_pages_of_an_outcome_filter_across_agents_return_every_match_once(own_tables, as_agent):
+    client = as_agent("every-f")
+    now = datetime.now(UTC)
+    batch = [a_decision("every-f", timestamp=(now - timedelta(minutes=n)).isoformat()) for n in range(40)]
+    for n, decision in enumerate(batch):
+        if n % 3:
+            decision["outcome"] = {"status": "FAILURE"}
+    client.post(URL, batch, format="json")
+    expected = [d["decision_id"] for n, d in enumerate(batch) if n % 3]  # newest first
+
+    seen, params = [], {"outcome": "FAILURE", "since": (now - timedelta(hours=2)).isoformat(), "limit": 7}
+    while True:
+        page = client.get(URL, params).json()
+        seen += [d["decision_id"] for d in page["results"]]
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+
+    assert seen == expected

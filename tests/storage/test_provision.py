@@ -72,7 +72,7 @@ def test_the_cloudformation_template_parses_and_matches_the_specs():
     assert decisions["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert [i["IndexName"] for i in decisions["GlobalSecondaryIndexes"]] == [i.name for i in AGENT_DECISIONS.indexes]
     day_time = next(i for i in decisions["GlobalSecondaryIndexes"] if i["IndexName"] == "day_time")
-    assert day_time["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["type", "outcome_status"]}
+    assert day_time["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["type"]}
     assert document["Parameters"]["TablePrefix"]["Default"] == "prod_"
 
 
