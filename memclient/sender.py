@@ -10,6 +10,8 @@ never drop anything.
 
 import logging
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from itertools import takewhile
 
@@ -21,6 +23,10 @@ logger = logging.getLogger("memclient")
 DECISIONS_PATH = "/api/v1/decisions/"
 # The API takes at most this many decisions in one request.
 MAX_BATCH = 100
+# A decision just stored is found by its id through an index, which on AWS follows its table by a
+# moment: an outcome for a decision this client stored that recently is retried on a 404 meanwhile.
+JUST_STORED_SECONDS = 60.0
+JUST_STORED_KEPT = 10_000
 
 
 def _is_verdict(error: BaseException) -> bool:
@@ -59,6 +65,7 @@ class Sender:
         self._stopping = threading.Event()
         self._progress = threading.Condition()
         self.delivered = 0  # operations the API has stored since this client started
+        self._stored_at: OrderedDict[str, float] = OrderedDict()  # decision id -> when the API stored it
         self._thread = threading.Thread(target=self._run, name="memclient-sender", daemon=True)
 
     def start(self) -> None:
@@ -137,6 +144,7 @@ class Sender:
         ]
         self._spool.remove(stored)
         self.delivered += len(stored)
+        self._remember_stored([op.key for op, r in zip(batch, results, strict=True) if r["status"] == "created"])
         for op, result in zip(batch, results, strict=True):
             if result["status"] not in ("created", "exists"):
                 self._bury(op, f"{result['status']}: {result.get('detail', '')}")
@@ -154,8 +162,14 @@ class Sender:
         if self._spool.is_dead("decision", op.key):
             self._bury(op, "its decision is in the dead letters")
             return
+        stored_at = self._stored_at.get(op.key)
+
+        def retry_if(error: BaseException) -> bool:
+            just_stored = stored_at is not None and time.monotonic() - stored_at < JUST_STORED_SECONDS
+            return (just_stored and isinstance(error, ApiError) and error.status == 404) or _retry_outcome(error)
+
         try:
-            self._call(_retry_outcome, "POST", f"{DECISIONS_PATH}{op.key}/outcome/", json=op.body)
+            self._call(retry_if, "POST", f"{DECISIONS_PATH}{op.key}/outcome/", json=op.body)
         except ApiError as error:
             if self._stopping.is_set():
                 raise
@@ -163,6 +177,13 @@ class Sender:
             return
         self._spool.remove([op.seq])
         self.delivered += 1
+
+    def _remember_stored(self, decision_ids: list[str]) -> None:
+        now = time.monotonic()
+        for decision_id in decision_ids:
+            self._stored_at[decision_id] = now
+        while len(self._stored_at) > JUST_STORED_KEPT:
+            self._stored_at.popitem(last=False)
 
     def _bury(self, op: Op, reason: str) -> None:
         logger.warning("the API refused %s %s for good (%s); moved to the dead letters", op.kind, op.key, reason)

@@ -211,3 +211,23 @@ def test_logging_after_close_is_a_clear_error(team, make_client):
 
     with pytest.raises(RuntimeError, match="is closed"):
         client.log_decision(type="RISK_ASSESSMENT", context={})
+
+
+def test_an_outcome_for_a_decision_stored_a_moment_ago_waits_out_a_404(team, make_client, proxy, stored_decisions):
+    """On AWS a decision's id is found through an index that follows its table by a moment: an
+    outcome sent right after its decision may meet a 404, and is sent again, not buried."""
+    hunter = team["market-hunter"]
+    client = make_client(hunter, base_url=proxy.url, max_retry_wait=0.3)
+    decision_id = client.log_decision(type="RISK_ASSESSMENT", context={"n": 1})
+    client.flush(timeout=20)
+    not_yet = Scripted(404, body=b'{"detail": "no decision", "code": "not_found", "fields": {}}')
+    proxy.script = [not_yet, not_yet]
+
+    client.report_outcome(decision_id, status="SUCCESS")
+    client.flush(timeout=20)
+
+    outcome_path = f"/api/v1/decisions/{decision_id}/outcome/"
+    assert [seen.status for seen in proxy.requests("POST", outcome_path)] == [404, 404, 200]
+    assert client.dead_letters() == []
+    [stored] = [d for d in stored_decisions(hunter) if d["decision_id"] == decision_id]
+    assert stored["outcome_status"] == "SUCCESS"

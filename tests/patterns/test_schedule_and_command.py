@@ -34,7 +34,7 @@ def test_the_command_consolidates_one_agent_with_progress(agent, marker, definit
 
     output = out.getvalue()
     assert f"[1/1] {agent}" in output
-    assert "succeeded: 2 read, 2 counted" in output
+    assert "succeeded: 2 outcomes read, 2 counted" in output
     assert repo.state_find(definition.id, agent).state.support == 2
 
 
