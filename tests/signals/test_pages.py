@@ -1,8 +1,8 @@
 """The signal pages and the Sankey figure."""
 
 import time
-from datetime import UTC, datetime
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from ulid import ULID
