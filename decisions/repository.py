@@ -171,16 +171,38 @@ def claim_find(decision_id: str) -> Claim | None:
     return _claim_from_item(item) if item else None
 
 
-def key_find(decision_id: str) -> dict[str, str] | None:
-    """The key of the decision with this id (a ULID): one exact Query of the day index at the
-    sort key the id carries; else, for ids that do not carry their decision's time, its claim."""
+def carried_key_find(decision_id: str) -> dict[str, str] | None:
+    """The key of a decision stored at the sort key its id carries: one exact Query of the day index."""
     moment = ULID.from_str(decision_id).datetime
     exact = storage.SortCondition("eq", (f"{format_timestamp(moment)}#{decision_id}",))
     page = _table().query_page(f"day#{_day(moment)}", index="day_time", sort=exact, limit=1)
-    if page.items:
-        return {"pk": page.items[0]["pk"], "sk": page.items[0]["sk"]}
+    return {"pk": page.items[0]["pk"], "sk": page.items[0]["sk"]} if page.items else None
+
+
+def key_find(decision_id: str) -> dict[str, str] | None:
+    """The key of the decision with this id (a ULID): at the sort key the id carries; else, for
+    ids that do not carry their decision's time, its claim."""
+    if (key := carried_key_find(decision_id)) is not None:
+        return key
     claim = claim_find(decision_id)
     return claim.key if claim else None
+
+
+def keys_elsewhere(decisions: list[Decision]) -> dict[str, dict[str, str]]:
+    """Where decisions with these ids are already stored under another key than theirs: an id
+    sent again with another time or type. The claims of ids that carry their time (one
+    consistent BatchGetItem: a claim there means the id was first sent with another time), and
+    for ids that do not, the sort key their id carries (one exact Query each)."""
+    if not decisions:
+        return {}
+    by_id = {d.decision_id: d for d in decisions}
+    carried = [d for d in decisions if key_carried_by_id(d)]
+    keys = {c.decision_id: c.key for c in claims_find([d.decision_id for d in carried]).values()} if carried else {}
+    for decision in decisions:
+        if not key_carried_by_id(decision) and (key := carried_key_find(decision.decision_id)) is not None:
+            keys[decision.decision_id] = key
+    keys |= keys_of_agent(decisions[0].agent_id, decisions)
+    return {i: key for i, key in keys.items() if key != main_key(by_id[i])}
 
 
 def keys_of_agent(agent_id: str, decisions: list[Decision]) -> dict[str, dict[str, str]]:

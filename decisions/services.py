@@ -187,10 +187,8 @@ def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
     unique = list(first_of.values())
     digests = {d.decision_id: repository.content_hash(d) for d in unique}
     found: dict[str, tuple[str, Decision]] = {}
-    carried = [d for d in unique if repository.key_carried_by_id(d)]
-    for decision_id, key in repository.keys_of_agent(agent_id, carried).items():
-        if key != repository.main_key(first_of[decision_id]):  # the id is stored under another type
-            found[decision_id] = ("conflict", first_of[decision_id])
+    for decision_id in repository.keys_elsewhere(unique):  # sent before with another type or time
+        found[decision_id] = ("conflict", first_of[decision_id])
     unique = [d for d in unique if d.decision_id not in found]
     if len(unique) <= SMALL_BATCH:
         outcomes = parallel(lambda d: _ingest_one(d, digests[d.decision_id]), unique)

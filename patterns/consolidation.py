@@ -92,7 +92,10 @@ def consolidate_agent(agent_id: str, *, trigger: str = "manual", progress: Progr
                 if batch is None:
                     continue
                 if time.monotonic() - renewed > settings.CONSOLIDATION_LEASE_SECONDS / 2:
-                    if _lease(run).holder is not None:  # renewed, unless another run took it over
+                    renewal = _lease(run)
+                    # Renewed, unless another run took it over, or took it and closed batches of its
+                    # own while this one stalled past its lease: then this plan is stale.
+                    if renewal.holder is not None or renewal.control.closed_seq != control.closed_seq:
                         raise storage.Conflict(f"the lease on {agent_id} was taken over; stopping")
                     renewed = time.monotonic()
                 # Opening a batch is conditional on holding the lease, so a run that lost it stops here.

@@ -279,8 +279,10 @@ def batch_open(agent_id: str, batch: Batch, *, owner: str) -> int:
     """Number the batch (the agent's next sequence number: batches are ordered by it, never by a
     clock) and store it, only while `owner` holds the lease (storage.Conflict when it does not
     any more). A batch numbered but never stored (a crash between) is simply skipped."""
+    # The version moves too: a run reading the control item to take the lease over meanwhile
+    # must read again, and then sees this batch open.
     numbered = _table().update_fields(
-        _control_key(agent_id), {}, increments={"batch_seq": 1}, equals={"lease_owner": owner}
+        _control_key(agent_id), {}, increments={"batch_seq": 1, "version": 1}, equals={"lease_owner": owner}
     )
     number = int(numbered["batch_seq"])
     record = batch.model_copy(update={"number": number}).model_dump(mode="python", exclude_none=True)

@@ -28,8 +28,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CONSOLIDATION_BATCH_SIZE = env_int("CONSOLIDATION_BATCH_SIZE", 100, minimum=1, maximum=1000)
 CONSOLIDATION_LEASE_SECONDS = env_int("CONSOLIDATION_LEASE_SECONDS", 900, minimum=1)
 # Outcome arrivals younger than this wait for the next run: the learn index is read past a
-# watermark, and an arrival stamped by a web host's clock must be visible before the watermark
-# passes it (clock differences between hosts, the index's lag behind its table).
-CONSOLIDATION_SETTLE_SECONDS = env_int("CONSOLIDATION_SETTLE_SECONDS", 30, minimum=0, maximum=3600)
+# watermark, and an arrival must be visible before the watermark passes it. It is stamped when its
+# request is read and written within 42 s (the ingest lease's write window), then the index's lag
+# and clock differences between web hosts come on top.
+CONSOLIDATION_SETTLE_SECONDS = env_int("CONSOLIDATION_SETTLE_SECONDS", 60, minimum=0, maximum=3600)
 # Workers log through Django's LOGGING (JSON lines in production), not Celery's own handlers.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

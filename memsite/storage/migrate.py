@@ -136,6 +136,32 @@ def _delete(gateway: Gateway, name: str, timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
+def _rewrite(gateway: Gateway, table: str, raw: dict[str, Any], upgrade: Callable) -> int:
+    """Put the upgraded item only if nobody changed it since it was read (its version, or its
+    absence of one): a write that came meanwhile is read again and upgraded in turn."""
+    from memsite.storage.codec import decode_item, encode_item
+    from memsite.storage.errors import Conflict
+
+    for _ in range(5):
+        new = upgrade(decode_item(raw))
+        if new is None:
+            return 0
+        condition: dict[str, Any] = {"ExpressionAttributeNames": {"#v": "version"}}
+        if "version" in raw:
+            condition |= {"ConditionExpression": "#v = :v", "ExpressionAttributeValues": {":v": raw["version"]}}
+        else:
+            condition["ConditionExpression"] = "attribute_not_exists(#v)"
+        try:
+            gateway.call("PutItem", TableName=table, Item=encode_item(new), **condition)
+            return 1
+        except Conflict:
+            key = {"pk": raw["pk"], "sk": raw["sk"]}
+            raw = gateway.call("GetItem", TableName=table, Key=key, ConsistentRead=True).get("Item")
+            if raw is None:
+                return 0
+    raise StorageError(f"{table}: an item kept changing while it was being upgraded; run again")
+
+
 def upgrade_items(
     gateway: Gateway,
     spec: TableSpec,
@@ -149,8 +175,6 @@ def upgrade_items(
     (it returns the new item, or None to leave one as it is). A marker item records that the
     upgrade `name` finished; an interrupted one simply runs again (each rewrite is the same).
     Scans the table: run from `dynamodb_tables create` and bootstrap, never on a request path."""
-    from memsite.storage.codec import decode_item, encode_item
-
     table = spec.physical_name(gateway.config.table_prefix)
     marker = {"pk": {"S": "migration"}, "sk": {"S": name}}
     if "Item" in gateway.call("GetItem", TableName=table, Key=marker, ConsistentRead=True):
@@ -160,9 +184,7 @@ def upgrade_items(
     while True:
         response = gateway.call("Scan", **params)
         for raw in response.get("Items", []):
-            if (new := upgrade(decode_item(raw))) is not None:
-                gateway.call("PutItem", TableName=table, Item=encode_item(new))
-                rewritten += 1
+            rewritten += _rewrite(gateway, table, raw, upgrade)
         if "LastEvaluatedKey" not in response:
             break
         params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -288,3 +288,14 @@ def test_the_same_batch_sent_twice_at_once_is_stored_and_counted_once(as_agent, 
     listed = clients[0].get(URL, {"agent": agent, "limit": 500}).json()["results"]
     assert len(listed) == 20
     assert counted(agent) == Counter({"total": 20, "t_TRADE_EXECUTION": 20, "o_PENDING": 20})
+
+
+@pytest.mark.parametrize("first_with_time", [False, True])
+def test_an_id_sent_again_with_another_time_is_a_conflict_not_a_second_decision(client, agent, first_with_time):
+    sent = a_decision(agent)  # no timestamp: the time in its id
+    other_time = sent | {"timestamp": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
+    first, again = (other_time, sent) if first_with_time else (sent, other_time)
+    assert client.post(URL, first, format="json").status_code == 201
+
+    assert client.post(URL, again, format="json").status_code == 409
+    assert [d["decision_id"] for d in client.get(URL, {"agent": agent}).json()["results"]] == [sent["decision_id"]]
