@@ -9,6 +9,7 @@ The mappers here are the only place that knows attribute names and key layout.
 """
 
 import base64
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -414,6 +415,21 @@ def rollup_key(agent_id: str, moment: datetime) -> dict[str, str]:
     written by earlier versions, are read alongside until they expire."""
     moment = moment.astimezone(UTC)
     return {"pk": f"rollup#{_day(moment)}", "sk": f"{moment:%H}#{agent_id}"}
+
+
+@functools.lru_cache(maxsize=8)
+def _hourly_rows_since(table_name: str) -> datetime | None:
+    item = _table().find({"pk": "migration", "sk": "stm-to-learn"}, consistent=True)
+    return datetime.fromtimestamp(int(item["done"]), UTC) if item and "done" in item else None
+
+
+def counted_in_older_rows(at: datetime) -> bool:
+    """Whether a change made at `at` was counted by an earlier version, in its rows of ten
+    minutes with their longer tokens: catching it up again in an hourly row would count it twice.
+    The store's upgrade (decisions.migrations) marks when this layout began; a store made by this
+    version has no older rows."""
+    since = _hourly_rows_since(_table().name)
+    return since is not None and at < since
 
 
 def rollup_token(kind: str, decision_id: str, version: int | None = None) -> str:

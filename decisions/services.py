@@ -196,7 +196,13 @@ def _ingest(decisions: list[Decision]) -> list[tuple[str, Decision]]:
     else:
         with _ingest_lease(agent_id) as deadline:
             found |= _ingest_holding_lease(unique, digests, deadline)
-    repository.rollups_apply([_counted(first_of[i]) for i, (status, _) in found.items() if status != "conflict"])
+    repository.rollups_apply(
+        [
+            _counted(first_of[i])
+            for i, (status, stored) in found.items()
+            if status == "created" or (status == "exists" and not repository.counted_in_older_rows(stored.recorded_at))
+        ]
+    )
     results = []
     for decision in decisions:
         first = first_of[decision.decision_id]
@@ -335,8 +341,9 @@ def _count_outcome_change(decision: Decision) -> None:
     changes = []
     statuses = [change.previous.status if change.previous else PENDING for change in decision.outcome_history]
     statuses.append(decision.outcome_status)
+    times = [change.replaced_at for change in decision.outcome_history]
     for position, (before, after) in enumerate(itertools.pairwise(statuses)):
-        if before != after:
+        if before != after and not repository.counted_in_older_rows(times[position]):
             version = position + 2  # created at version 1; each outcome change adds one
             counters = {f"o_{before}": -1, f"o_{after}": 1}
             changes.append(

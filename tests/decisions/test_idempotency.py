@@ -299,3 +299,28 @@ def test_an_id_sent_again_with_another_time_is_a_conflict_not_a_second_decision(
 
     assert client.post(URL, again, format="json").status_code == 409
     assert [d["decision_id"] for d in client.get(URL, {"agent": agent}).json()["results"]] == [sent["decision_id"]]
+
+
+def test_a_change_an_earlier_version_counted_is_not_counted_again_after_the_upgrade(own_tables, as_agent):
+    """Counted before the upgrade in a row of ten minutes, under its longer token: a repeated report
+    after it must not count the change again in the hourly row."""
+    from decisions.repository import _hourly_rows_since
+
+    agent = "upgraded-agent"
+    client = as_agent(agent)
+    sent = a_decision(agent)
+    client.post(URL, sent, format="json")
+    client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")
+    table = storage.table(AGENT_DECISIONS)
+    for row in table.query_all(f"rollup#{datetime.now(UTC):%Y-%m-%d}"):  # as the earlier version kept them
+        table.delete({"pk": row["pk"], "sk": row["sk"]})
+        table.put(row | {"sk": row["sk"].replace("#", ":0#", 1)})
+    table.put({"pk": "migration", "sk": "stm-to-learn", "done": int(time.time()) + 1})
+    _hourly_rows_since.cache_clear()
+    time.sleep(1.1)
+    before = counted(agent)
+
+    client.post(f"{URL}{sent['decision_id']}/outcome/", {"status": "SUCCESS"}, format="json")  # unchanged
+
+    assert counted(agent) == before == Counter({"total": 1, "t_SIGNAL_GENERATION": 1, "o_SUCCESS": 1})
+    _hourly_rows_since.cache_clear()
