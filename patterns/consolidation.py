@@ -9,8 +9,12 @@ killed worker, a lost connection) finishes the open batch without counting anyth
 only then plans the next; closing it moves the watermark. Stored batches are the ledger a later
 correction reads to take back exactly what was counted. Nothing is written to the decisions.
 
-Positions are stamped by the web hosts' clocks and the index is read eventually consistently, so
-each run reads again the last MARGIN before its watermark and skips the versions it counted there.
+Positions are stamped by the web hosts' clocks when a request is read, and the index is read
+eventually consistently, so a run reads only arrivals older than CONSOLIDATION_SETTLE_SECONDS (60 s:
+an ingest writes within 42 s of reading its request, see decisions.services): one that shows up
+later than that behind the watermark would be missed, which takes a web host's clock that far
+behind (NTP keeps them within milliseconds) or an index that far behind its table. A stale view of
+an arrival already counted sits at or behind the watermark and is skipped.
 
 Cost follows the arrivals, not history: a run reads the new arrivals and the states they touch.
 """
