@@ -29,6 +29,7 @@ from django.conf import settings
 from ulid import ULID
 
 from decisions import repository as decision_repository
+from decisions.schemas import Decision
 from memsite import metrics, storage
 from memsite.storage.codec import format_timestamp, parse_timestamp
 from patterns import learner, strategies
@@ -184,7 +185,7 @@ def _counted_before(agent_id: str, arrival: decision_repository.Arrival) -> Coun
     return found
 
 
-def _from_legacy(decision, learned: decision_repository.Learned) -> Counted:
+def _from_legacy(decision: Decision, learned: decision_repository.Learned) -> Counted:
     """A count recorded on the decision by consolidation before the ledger existed."""
     contributions, strategy = {}, None
     for key, value in learned.contributions.items():

@@ -7,6 +7,7 @@ from typing import Literal
 
 from django.conf import settings
 
+from memsite import metrics
 from memsite.metrics import Activity, CapacityUsage
 from memsite.status.selectors import SECONDS_PER_MONTH, CostProjection, cost_projection, storage_status
 
@@ -43,8 +44,6 @@ def monthly_bill(
 ) -> Bill:
     """`stored_bytes`: what DynamoDB reports the tables and indexes hold (AWS), or None where the
     endpoint keeps no sizes (dynalite): then storage is estimated for `agents` after 90 days."""
-    from memsite import metrics
-
     throughput = cost_projection(usage)
     activity = activity or metrics.activity()
     lines = [_throughput_line(throughput), _storage_line(agents, stored_bytes), _cloudwatch_line(throughput, activity)]

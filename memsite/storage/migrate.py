@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from memsite.storage import batch
-from memsite.storage.errors import StorageError, TableMissing
+from memsite.storage.codec import decode_item, encode_item
+from memsite.storage.errors import Conflict, StorageError, TableMissing
 from memsite.storage.gateway import Gateway
 from memsite.storage.tables import IndexSpec, TableSpec
 
@@ -139,9 +140,6 @@ def _delete(gateway: Gateway, name: str, timeout: float = 60.0) -> None:
 def _rewrite(gateway: Gateway, table: str, raw: dict[str, Any], upgrade: Callable) -> int:
     """Put the upgraded item only if nobody changed it since it was read (its version, or its
     absence of one): a write that came meanwhile is read again and upgraded in turn."""
-    from memsite.storage.codec import decode_item, encode_item
-    from memsite.storage.errors import Conflict
-
     for _ in range(5):
         new = upgrade(decode_item(raw))
         if new is None:
